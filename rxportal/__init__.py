@@ -1,0 +1,1 @@
+"""rxportal: a self-hosted customer portal for small Internet service providers."""

@@ -1,0 +1,75 @@
+"""Password hashing (bcrypt) and the password rules: at least 8 characters, at most 72 bytes
+(bcrypt's limit: longer is refused, never silently cut), no composition rules, common
+passwords refused."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from functools import lru_cache
+
+import bcrypt
+from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+from rxportal import config
+
+MIN_LENGTH = 8
+MAX_BYTES = 72
+
+
+class PasswordRejected(ValueError):
+    """The reason is an English msgid, translated by the caller."""
+
+
+def hash_password(password: str) -> str:
+    rounds = config.get().bcrypt_rounds
+    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(rounds)).decode("ascii")
+
+
+def verify_password(password: str, password_hash: str) -> bool:
+    if not password_hash or len(password.encode("utf-8")) > MAX_BYTES:
+        return False
+    try:
+        return bcrypt.checkpw(password.encode("utf-8"), password_hash.encode("ascii"))
+    except ValueError:
+        return False
+
+
+# A valid hash of a random password, checked when the user does not exist so that a login
+# for an unknown user takes as long as one for a known user.
+@lru_cache(maxsize=1)
+def dummy_hash() -> str:
+    return hash_password(secrets.token_urlsafe(16))
+
+
+@lru_cache(maxsize=1)
+def common_passwords() -> frozenset[str]:
+    """The 30,000 most common leaked passwords, as shipped with zxcvbn."""
+    return frozenset(FREQUENCY_LISTS["passwords"])
+
+
+def check_rules(password: str, username: str = "") -> None:
+    """Raise PasswordRejected with the reason when the password breaks a rule."""
+    if len(password) < MIN_LENGTH:
+        raise PasswordRejected("Use at least 8 characters.")
+    if len(password.encode("utf-8")) > MAX_BYTES:
+        raise PasswordRejected("Use at most 72 bytes (about 64 characters).")
+    lowered = password.lower()
+    if lowered in common_passwords() or (username and lowered == username.lower()):
+        raise PasswordRejected("This password is too common. Choose another one.")
+
+
+def new_token() -> str:
+    """A random token of 256 bits, for links and sessions."""
+    return secrets.token_urlsafe(32)
+
+
+def token_digest(token: str) -> str:
+    """Tokens are stored as their SHA-256: a database leak does not leak live tokens."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def temporary_password() -> str:
+    """A temporary password of about 128 bits that is still easy to type from an e-mail."""
+    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+    groups = ["".join(secrets.choice(alphabet) for _ in range(6)) for _ in range(5)]
+    return "-".join(groups)

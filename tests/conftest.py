@@ -1,0 +1,67 @@
+"""Shared fixtures: a fresh, migrated SQLite file per test, and a real SMTP server (aiosmtpd)."""
+from __future__ import annotations
+
+import os
+import socket
+from email import message_from_bytes, policy
+
+import pytest
+
+os.environ.setdefault("RXPORTAL_BCRYPT_ROUNDS", "4")  # fast hashes in unit tests only
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture()
+def data_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("RXPORTAL_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'test.db'}")
+    monkeypatch.setenv("RXPORTAL_SECRET_KEY", "test-secret-key")
+    monkeypatch.delenv("SMTP_HOST", raising=False)
+    return tmp_path
+
+
+@pytest.fixture()
+def session(data_dir):
+    """A session on a new database built by the real migrations."""
+    from rxportal import db
+    from rxportal.services import migrations
+
+    migrations.upgrade()
+    with db.session_scope() as s:
+        yield s
+
+
+class SmtpCapture:
+    """Collects what a real aiosmtpd server receives."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's API
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        self.messages.append(message)
+        return "250 OK"
+
+    def to(self, address: str):
+        return [m for m in self.messages if address.lower() in str(m["To"]).lower()]
+
+
+@pytest.fixture()
+def smtp_server(monkeypatch):
+    from aiosmtpd.controller import Controller
+
+    capture = SmtpCapture()
+    port = free_port()
+    controller = Controller(capture, hostname="127.0.0.1", port=port)
+    controller.start()
+    monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("SMTP_PORT", str(port))
+    capture.port = port
+    capture.controller = controller
+    yield capture
+    controller.stop()
