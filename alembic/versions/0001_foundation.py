@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 10:39:42.313522
+Create Date: 2026-11-25 10:42:09.210852
 """
 from alembic import op
 import sqlalchemy as sa
@@ -154,6 +154,7 @@ def upgrade() -> None:
     sa.Column('username', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('password_hash', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
     sa.Column('must_change_password', sa.Boolean(), nullable=False),
+    sa.Column('temporary_password_expires_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('language', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
     sa.Column('disabled', sa.Boolean(), nullable=False),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
