@@ -46,3 +46,16 @@ def _enqueue_mail(outbox_id: int) -> None:
 
 
 mail.dispatcher = _enqueue_mail
+
+
+def _import_feature_tasks() -> None:
+    import importlib
+    import pkgutil
+
+    from rxportal import tasks
+
+    for module in pkgutil.iter_modules(tasks.__path__):
+        importlib.import_module(f"rxportal.tasks.{module.name}")
+
+
+_import_feature_tasks()
