@@ -1,6 +1,8 @@
-"""The Reflex app: every page module registers itself; API routes are mounted here."""
+"""The Reflex app: every page module registers itself; the HTTP routes of rxportal/api/ are
+mounted in front of it."""
 import reflex as rx
 
+from rxportal.api import build_api
 from rxportal.pages import import_all
 
 import_all()
@@ -9,4 +11,5 @@ app = rx.App(
     stylesheets=["/portal.css"],
     html_lang="en",
     head_components=[rx.el.meta(name="viewport", content="width=device-width, initial-scale=1")],
+    api_transformer=build_api(),
 )
