@@ -114,3 +114,13 @@ def test_language_choice_is_kept_after_logging_out_and_in(browser, portal):
     expect(other.get_by_role("heading", name="Facturation", exact=True)).to_be_visible()
     other.context.close()
     page.context.close()
+
+
+def test_the_browser_tab_title_follows_the_language(browser, portal):
+    page = new_page(browser, portal, lang="fr")
+    page.goto("/register")
+    wait_ready(page)
+    expect(page).to_have_title("Inscription · Example Internet")
+    page.get_by_label("Langue").select_option("en")
+    expect(page).to_have_title("Register · Example Internet")
+    page.context.close()
