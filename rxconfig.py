@@ -1,7 +1,33 @@
 """Reflex configuration. Every deploy-specific value comes from the environment (see README)."""
+import functools
 import os
 
 import reflex as rx
+
+
+def _respawn_failed_workers() -> None:
+    """Granian, Reflex's production server, stops the WHOLE app when one backend worker dies
+    (Reflex 0.10.1 does not pass `respawn_failed_workers`, nor read GRANIAN_* variables). Make it
+    start a new worker instead: the customers of the dead one reconnect to the others and carry
+    on (their state is in Redis). Proven by tests/failure/test_worker_killed.py."""
+    try:
+        from granian.server import common
+    except ImportError:
+        return
+    init = common.AbstractServer.__init__
+    if getattr(init, "_rxportal_respawn", False):
+        return
+
+    @functools.wraps(init)
+    def init_with_respawn(self, *args, **kwargs):
+        kwargs.setdefault("respawn_failed_workers", True)
+        init(self, *args, **kwargs)
+
+    init_with_respawn._rxportal_respawn = True
+    common.AbstractServer.__init__ = init_with_respawn
+
+
+_respawn_failed_workers()
 
 _port = int(os.environ.get("RXPORTAL_PORT", "3000"))
 

@@ -61,8 +61,12 @@ def first_link(message) -> str:
 
 
 class Portal:
-    def __init__(self, url: str, env: dict, mail: MailBox, data_dir: Path):
+    def __init__(self, url: str, env: dict, mail: MailBox, data_dir: Path,
+                 process: subprocess.Popen | None = None, smtp=None):
         self.url, self.env, self.mail, self.data_dir = url, env, mail, data_dir
+        # For the failure tests: the app's process (its backend workers are its descendants)
+        # and the SMTP server's controller (stopped and started again).
+        self.process, self.smtp = process, smtp
 
     def cli(self, *args: str) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-m", "rxportal.cli", *args], env=self.env,
@@ -173,7 +177,7 @@ def portal(tmp_path_factory):
                               start_new_session=True)
     try:
         _wait_until_up(url, app, app_log)
-        yield Portal(url, env, mail, data_dir)
+        yield Portal(url, env, mail, data_dir, process=app, smtp=controller)
     finally:
         _stop(app)
         _stop(worker)
