@@ -77,11 +77,13 @@ async def measure(portal, level: int, tokens: list[str], think: bool = True
 
 
 def _redis_memory(portal) -> int:
+    """Bytes held by this app's keys in its own Redis database (the server is shared)."""
     if "REDIS_URL" not in portal.env:
         return 0
     import redis
 
-    return int(redis.Redis.from_url(portal.env["REDIS_URL"]).info("memory")["used_memory"])
+    client = redis.Redis.from_url(portal.env["REDIS_URL"])
+    return sum(client.memory_usage(key) or 0 for key in client.scan_iter(count=1000))
 
 
 async def memory_per_customer(portal, tokens: list[str]) -> tuple[float, float, float]:
