@@ -4,6 +4,7 @@ import reflex as rx
 
 from rxportal import jobs  # noqa: F401 - connects the mail outbox to the job queue
 from rxportal.api import build_api
+from rxportal.outage import backend_exception_handler
 from rxportal.pages import import_all
 
 import_all()
@@ -13,4 +14,5 @@ app = rx.App(
     html_lang="en",
     head_components=[rx.el.meta(name="viewport", content="width=device-width, initial-scale=1")],
     api_transformer=build_api(),
+    backend_exception_handler=backend_exception_handler,
 )

@@ -107,7 +107,7 @@ def _scaled_mode_env() -> tuple[dict, callable]:
 
     name = f"rxportal_e2e_{uuid.uuid4().hex[:8]}"
     admin = create_engine("postgresql://postgres@127.0.0.1:5432/postgres",
-                          isolation_level="AUTOCOMMIT")
+                          isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     redis_db = os.environ.get("RXPORTAL_E2E_REDIS_DB", "7")
