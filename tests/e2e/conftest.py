@@ -68,6 +68,16 @@ class Portal:
         # and the SMTP server's controller (stopped and started again).
         self.process, self.smtp = process, smtp
 
+    def stop_smtp(self) -> None:
+        self.smtp.stop()
+
+    def start_smtp(self) -> None:
+        """The SMTP server again, on the same port (a stopped controller cannot restart)."""
+        from aiosmtpd.controller import Controller
+
+        self.smtp = Controller(self.mail, hostname=self.smtp.hostname, port=self.smtp.port)
+        self.smtp.start()
+
     def cli(self, *args: str) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-m", "rxportal.cli", *args], env=self.env,
                               cwd=ROOT, capture_output=True, text=True, check=True)
@@ -177,11 +187,15 @@ def portal(tmp_path_factory):
                               start_new_session=True)
     try:
         _wait_until_up(url, app, app_log)
-        yield Portal(url, env, mail, data_dir, process=app, smtp=controller)
+        portal = Portal(url, env, mail, data_dir, process=app, smtp=controller)
+        yield portal
     finally:
         _stop(app)
         _stop(worker)
-        controller.stop()
+        try:
+            portal.smtp.stop()
+        except (NameError, AssertionError, RuntimeError):  # not started, or stopped by a test
+            controller.stop() if controller.loop.is_running() else None
         cleanup()
 
 
