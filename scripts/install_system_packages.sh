@@ -19,5 +19,5 @@ if [ ${#missing[@]} -gt 0 ]; then
     printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null && $SUDO chmod +x "$policy"
   fi
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
-  [ -n "$policy" ] && $SUDO rm -f "$policy"
+  if [ -n "$policy" ]; then $SUDO rm -f "$policy"; fi
 fi
