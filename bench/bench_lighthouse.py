@@ -27,6 +27,8 @@ FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-backgroun
          "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 BUDGET_SCORE = 90
 BUDGET_KB = 250
+# The trimmed Radix stylesheet (rxconfig.py): only these colour scales.
+SLIM_COLORS = os.environ.get("RXPORTAL_BENCH_SLIM_COLORS", "indigo,slate,gray,red,amber,green")
 DEBUG_PORT = int(os.environ.get("RXPORTAL_BENCH_DEBUG_PORT", "3899"))
 
 
@@ -87,9 +89,7 @@ def _figures(report: dict, name: str) -> list[str]:
     ]
 
 
-def main() -> None:
-    if not LIGHTHOUSE.exists():
-        sys.exit("lighthouse is missing: run `make install` (tools/package.json)")
+def measure(variant: str) -> list[str]:
     rows = []
     with running_portal("single") as portal, tempfile.TemporaryDirectory() as tmp:
         token = login_tokens(1)[0]
@@ -100,14 +100,29 @@ def main() -> None:
                 if name == "billing":  # logged in from here on (the login page would redirect)
                     _set_cookie(portal.url, token)
                 report = _lighthouse(f"{portal.url}{path}", Path(tmp) / f"{name}.json")
-                keep = ROOT / "test-artifacts" / f"lighthouse-{name}.json"
+                keep = ROOT / "test-artifacts" / f"lighthouse-{name}-{variant.split()[0]}.json"
                 keep.parent.mkdir(exist_ok=True)
                 shutil.copy(Path(tmp) / f"{name}.json", keep)
-                rows += _figures(report, name)
+                rows += [f"{variant}: {row}" for row in _figures(report, name)]
                 print("\n".join(rows[-2:]), flush=True)
         finally:
             os.killpg(chromium.pid, 15)
             chromium.wait(timeout=10)
+    return rows
+
+
+def main() -> None:
+    if not LIGHTHOUSE.exists():
+        sys.exit("lighthouse is missing: run `make install` (tools/package.json)")
+    configured = os.environ.get("RXPORTAL_RADIX_COLORS")
+    rows = measure(f"as configured ({'colours ' + configured if configured else 'full Radix styles.css'})")
+    os.environ["RXPORTAL_RADIX_COLORS"] = SLIM_COLORS
+    try:
+        rows += measure(f"trimmed (RXPORTAL_RADIX_COLORS={SLIM_COLORS})")
+    finally:
+        os.environ.pop("RXPORTAL_RADIX_COLORS", None)
+        if configured:
+            os.environ["RXPORTAL_RADIX_COLORS"] = configured
     record("First load in Lighthouse 12.2.3, phone profile (bench_lighthouse.py)", rows)
 
 
