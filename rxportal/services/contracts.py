@@ -601,8 +601,11 @@ def verify(session: Session) -> Verification:
     """Check the whole chain, each entry against its signature record, and every stored PDF
     against its SHA-256. Every problem names the log entry (sequence number) it is about."""
     result = Verification()
-    entries = session.exec(select(SignatureLogEntry).order_by(SignatureLogEntry.seq)).all()
-    signatures = {s.id: s for s in session.exec(select(ContractSignature)).all()}
+    fresh = {"populate_existing": True}  # what the database holds now, not a cached copy
+    entries = session.exec(select(SignatureLogEntry).order_by(SignatureLogEntry.seq)
+                           .execution_options(**fresh)).all()
+    signatures = {s.id: s for s in session.exec(select(ContractSignature)
+                                                .execution_options(**fresh)).all()}
     logged: set[int] = set()
     prev = GENESIS_HASH
     data_dir = config.get().data_dir
@@ -734,7 +737,7 @@ def render_pdf(*, text: str, record: dict, signature_png: bytes, isp_name: str,
 
     def body(value: str, size: int = 10, height: float = 5) -> None:
         pdf.set_font(family, "", size)
-        pdf.multi_cell(0, height, clean(value), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, height, clean(value), align="L", new_x="LMARGIN", new_y="NEXT")
 
     utc_text, local_text = format_times(signed_at, record["timezone"], lang)
 
@@ -775,7 +778,7 @@ def render_pdf(*, text: str, record: dict, signature_png: bytes, isp_name: str,
         pdf.set_font(family, "B", 9)
         pdf.multi_cell(0, 5, clean(label), new_x="LMARGIN", new_y="NEXT")
         pdf.set_font(family, "", 9)
-        pdf.multi_cell(0, 5, clean(str(value)), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 5, clean(str(value)), align="L", new_x="LMARGIN", new_y="NEXT")
         pdf.ln(1.5)
     pdf.ln(3)
     body(tr("The SHA-256 of the signed text is computed over the contract text shown on the "
