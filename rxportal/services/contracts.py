@@ -34,6 +34,7 @@ from rxportal.models import Account, AccountService, LoginAttempt, PortalUser, u
 from rxportal.models.contracts import (Contract, ContractSignature, ContractTemplate,
                                        SignatureLogEntry)
 from rxportal.services import audit, i18n, mail, passwords
+from rxportal.services.i18n import N_
 from rxportal.services import settings as isp_settings
 
 # --- rules ------------------------------------------------------------------------------
@@ -41,7 +42,7 @@ from rxportal.services import settings as isp_settings
 # The consent statement the customer ticks. Changing its wording means a new version here (and
 # its French in locales/fr/contracts.po): each signature records the version and the text.
 CONSENT_VERSION = "2026-11-1"
-CONSENT_TEXT = (
+CONSENT_TEXT = N_(
     "I agree to sign this contract electronically. My typed name and my drawn signature have "
     "the same effect as my handwritten signature, and I have read the whole text above."
 )
@@ -62,23 +63,23 @@ SIGN_FAILURE_WINDOW = timedelta(minutes=15)
 PLACEHOLDERS = ("account_name", "account_number", "account_email", "isp_name", "issue_date",
                 "services")
 
-NOT_FOUND = "This contract was not found."
-ALREADY_SIGNED = "This contract is already signed."
-CONSENT_MISSING = "Tick the box to agree to sign electronically."
-CONSENT_OUTDATED = "The consent statement has changed. Reload the page and read it again."
-NAME_MISSING = "Type your full name."
-NAME_TOO_LONG = "Your name is too long (at most 120 characters)."
-NAME_INVALID = "Type your name with letters, without control characters."
-SIGNATURE_MISSING = "Draw your signature in the box."
-SIGNATURE_INVALID = "The signature image could not be read. Clear the box and sign again."
-SIGNATURE_TOO_LARGE = "The signature image is too large. Clear the box and sign again."
-PASSWORD_MISSING = "Enter your password."
-PASSWORD_WRONG = "The password is incorrect."
-THROTTLED = "Too many attempts. Please wait a few minutes and try again."
-TEXT_CHANGED = "The contract text has changed since you opened it. Reload the page and read it again."
-COPY_UNVERIFIED = "The stored copy of this contract could not be verified. Please contact us."
+NOT_FOUND = N_("This contract was not found.")
+ALREADY_SIGNED = N_("This contract is already signed.")
+CONSENT_MISSING = N_("Tick the box to agree to sign electronically.")
+CONSENT_OUTDATED = N_("The consent statement has changed. Reload the page and read it again.")
+NAME_MISSING = N_("Type your full name.")
+NAME_TOO_LONG = N_("Your name is too long (at most 120 characters).")
+NAME_INVALID = N_("Type your name with letters, without control characters.")
+SIGNATURE_MISSING = N_("Draw your signature in the box.")
+SIGNATURE_INVALID = N_("The signature image could not be read. Clear the box and sign again.")
+SIGNATURE_TOO_LARGE = N_("The signature image is too large. Clear the box and sign again.")
+PASSWORD_MISSING = N_("Enter your password.")
+PASSWORD_WRONG = N_("The password is incorrect.")
+THROTTLED = N_("Too many attempts. Please wait a few minutes and try again.")
+TEXT_CHANGED = N_("The contract text has changed since you opened it. Reload the page and read it again.")
+COPY_UNVERIFIED = N_("The stored copy of this contract could not be verified. Please contact us.")
 
-STATUS_LABELS = {"pending": "Pending Signature", "signed": "Signed"}
+STATUS_LABELS = {"pending": N_("Pending Signature"), "signed": N_("Signed")}
 
 isp_settings.register("contracts_email_copy", True)
 
@@ -358,6 +359,7 @@ class SignedContract:
     text_sha256: str
     log_seq: int
     entry_hash: str
+    emailed: bool = False
 
 
 def _sign_throttled(session: Session, user: PortalUser) -> bool:
@@ -466,7 +468,8 @@ def sign(session: Session, *, account_id: int, user_id: int, contract_id, lang: 
                      contract_id=contract.id, pdf_sha256=pdf_sha, log_seq=entry.seq)
         if email_copy is None:
             email_copy = bool(isp_settings.get(session, "contracts_email_copy"))
-        if email_copy and account.email:
+        emailed = bool(email_copy and account.email)
+        if emailed:
             mail.queue(session, account.email, "contract_signed", lang,
                        attachments=[{"path": relative.as_posix(), "mime": "application/pdf",
                                      "filename": download_filename(contract.id, record["title"])}],
@@ -482,7 +485,8 @@ def sign(session: Session, *, account_id: int, user_id: int, contract_id, lang: 
         raise
     return SignedContract(contract_id=contract.id, signature_id=signature.id,
                           pdf_path=relative.as_posix(), pdf_sha256=pdf_sha,
-                          text_sha256=text_sha, log_seq=entry.seq, entry_hash=entry.entry_hash)
+                          text_sha256=text_sha, log_seq=entry.seq, entry_hash=entry.entry_hash,
+                          emailed=emailed)
 
 
 def _write_once(path: Path, content: bytes) -> bool:
@@ -707,7 +711,7 @@ def render_pdf(*, text: str, record: dict, signature_png: bytes, isp_name: str,
 
     lang = record["language"]
 
-    def tr(msgid: str, **values) -> str:
+    def _(msgid: str, **values) -> str:
         return i18n.translate(lang, msgid, **values)
 
     pdf = FPDF(format="A4")
@@ -750,29 +754,29 @@ def render_pdf(*, text: str, record: dict, signature_png: bytes, isp_name: str,
 
     if pdf.get_y() > pdf.h - 90:
         pdf.add_page()
-    heading(tr("Signature"), 12)
-    body(tr("Signed electronically by {name}", name=record["typed_name"]))
+    heading(_("Signature"), 12)
+    body(_("Signed electronically by {name}", name=record["typed_name"]))
     pdf.image(io.BytesIO(signature_png), w=70)
     pdf.ln(2)
-    body(tr("Typed name: {name}", name=record["typed_name"]))
-    body(tr("Signed at: {time}", time=utc_text))
-    body(tr("Local time: {time}", time=local_text))
+    body(_("Typed name: {name}", name=record["typed_name"]))
+    body(_("Signed at: {time}", time=utc_text))
+    body(_("Local time: {time}", time=local_text))
 
     pdf.add_page()
-    heading(tr("Signature record"), 13)
+    heading(_("Signature record"), 13)
     rows = [
-        (tr("Contract"), f"{record['title']} (#{record['contract_id']}, {record['template']})"),
-        (tr("Account"), record["account"]),
-        (tr("User"), record["username"]),
-        (tr("Typed name"), record["typed_name"]),
-        (tr("Signed at (UTC)"), utc_text),
-        (tr("Signed at (local time)"), local_text),
-        (tr("IP address"), record["ip"] or "—"),
-        (tr("Browser"), record["user_agent"] or "—"),
-        (tr("Consent text version"), record["consent_version"]),
-        (tr("Consent text"), record["consent_text"]),
-        (tr("SHA-256 of the signed text"), record["text_sha256"]),
-        (tr("SHA-256 of the signature image"), record["signature_png_sha256"]),
+        (_("Contract"), f"{record['title']} (#{record['contract_id']}, {record['template']})"),
+        (_("Account"), record["account"]),
+        (_("User"), record["username"]),
+        (_("Typed name"), record["typed_name"]),
+        (_("Signed at (UTC)"), utc_text),
+        (_("Signed at (local time)"), local_text),
+        (_("IP address"), record["ip"] or "—"),
+        (_("Browser"), record["user_agent"] or "—"),
+        (_("Consent text version"), record["consent_version"]),
+        (_("Consent text"), record["consent_text"]),
+        (_("SHA-256 of the signed text"), record["text_sha256"]),
+        (_("SHA-256 of the signature image"), record["signature_png_sha256"]),
     ]
     for label, value in rows:
         pdf.set_font(family, "B", 9)
@@ -781,6 +785,6 @@ def render_pdf(*, text: str, record: dict, signature_png: bytes, isp_name: str,
         pdf.multi_cell(0, 5, clean(str(value)), align="L", new_x="LMARGIN", new_y="NEXT")
         pdf.ln(1.5)
     pdf.ln(3)
-    body(tr("The SHA-256 of the signed text is computed over the contract text shown on the "
+    body(_("The SHA-256 of the signed text is computed over the contract text shown on the "
             "first pages, encoded in UTF-8."), size=8, height=4)
     return bytes(pdf.output())
