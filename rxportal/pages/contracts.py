@@ -1,7 +1,7 @@
 """Contracts (guide: "The Contracts Page", items 1-4, and "Signing a Contract")."""
 import reflex as rx
 
-from rxportal.components.forms import field, form_message
+from rxportal.components.forms import field, form_message, portal_form
 from rxportal.components.i18n import t
 from rxportal.components.layout import DESKTOP, PHONE, page_title, template
 from rxportal.components.signature_pad import clear_script, signature_pad
@@ -22,9 +22,9 @@ def status_badge(status: rx.Var) -> rx.Component:
     return rx.cond(
         status == "signed",
         rx.badge(rx.icon("circle-check", size=14, aria_hidden="true"), t("Signed"),
-                 color_scheme="green", size="2"),
+                 color_scheme="green", size="2", high_contrast=True),
         rx.badge(rx.icon("pen-line", size=14, aria_hidden="true"), t("Pending Signature"),
-                 color_scheme="amber", size="2"),
+                 color_scheme="amber", size="2", high_contrast=True),
     )
 
 
@@ -161,7 +161,7 @@ def pad_box() -> rx.Component:
 
 
 def sign_form() -> rx.Component:
-    return rx.form.root(
+    return portal_form(
         rx.vstack(
             rx.heading(t("Sign this contract"), as_="h2", size="5"),
             consent_box(),
@@ -188,7 +188,8 @@ def signed_box() -> rx.Component:
         rx.callout(
             t("Signed on {date}", date=by_lang(SignState.sign_signed_at_en,
                                                  SignState.sign_signed_at_fr)),
-            icon="circle-check", color_scheme="green", width="100%", role="status",
+            icon="circle-check", color_scheme="green", high_contrast=True, width="100%",
+            role="status",
         ),
         form_message(SignState.form_error),
         rx.button(rx.icon("download", size=16, aria_hidden="true"), t("Download"),
@@ -205,13 +206,13 @@ def sign_content() -> rx.Component:
                                                     SignState.sign_issued_fr),
                     color_scheme="gray"),
             rx.cond(SignState.sign_status != "", rx.box(
-                rx.cond(SignState.sign_status == "signed",
-                        rx.badge(t("Signed"), color_scheme="green", size="2"),
-                        rx.badge(t("Pending Signature"), color_scheme="amber", size="2")),
+                status_badge(SignState.sign_status),
                 id="contract-status")),
             spacing="3", align="center", wrap="wrap",
         ),
-        form_message(SignState.sign_notice, kind="green"),
+        rx.cond(SignState.sign_notice != "",
+                rx.callout(SignState.sign_notice, color_scheme="green", high_contrast=True,
+                           role="status", width="100%")),
         contract_text(),
         rx.cond(SignState.sign_status == "signed", signed_box(), sign_form()),
         spacing="4", width="100%", max_width="760px",
