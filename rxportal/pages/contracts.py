@@ -75,7 +75,7 @@ def contract_card(row: rx.Var) -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.heading(by_lang(row["name_en"], row["name_fr"]), as_="h2", size="4"),
-            rx.text(t("Issue Date"), ": ", by_lang(row["issued_en"], row["issued_fr"]),
+            rx.text(t("Issued on {date}", date=by_lang(row["issued_en"], row["issued_fr"])),
                     size="2", color_scheme="gray"),
             status_badge(row["status"]),
             action(row),
@@ -202,8 +202,8 @@ def sign_content() -> rx.Component:
     return rx.vstack(
         rx.heading(by_lang(SignState.sign_name_en, SignState.sign_name_fr), as_="h1", size="7"),
         rx.hstack(
-            rx.text(t("Issue Date"), ": ", by_lang(SignState.sign_issued_en,
-                                                    SignState.sign_issued_fr),
+            rx.text(t("Issued on {date}", date=by_lang(SignState.sign_issued_en,
+                                                        SignState.sign_issued_fr)),
                     color_scheme="gray"),
             rx.cond(SignState.sign_status != "", rx.box(
                 status_badge(SignState.sign_status),

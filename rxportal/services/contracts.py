@@ -58,6 +58,7 @@ PDF_FOLDER = "contracts"
 SIGN_FAILURE_KIND = "sign"
 MAX_SIGN_FAILURES = 5
 SIGN_FAILURE_WINDOW = timedelta(minutes=15)
+LOG_APPEND_ATTEMPTS = 8
 
 # What a template may contain, as $name or ${name}.
 PLACEHOLDERS = ("account_name", "account_number", "account_email", "isp_name", "issue_date",
@@ -77,6 +78,7 @@ PASSWORD_MISSING = N_("Enter your password.")
 PASSWORD_WRONG = N_("The password is incorrect.")
 THROTTLED = N_("Too many attempts. Please wait a few minutes and try again.")
 TEXT_CHANGED = N_("The contract text has changed since you opened it. Reload the page and read it again.")
+TRY_AGAIN = N_("Your signature could not be recorded just now. Please press Sign again.")
 COPY_UNVERIFIED = N_("The stored copy of this contract could not be verified. Please contact us.")
 
 STATUS_LABELS = {"pending": N_("Pending Signature"), "signed": N_("Signed")}
@@ -89,6 +91,10 @@ class ContractError(Exception):
         super().__init__(msgid)
         self.msgid = msgid
         self.field = field
+
+
+class LogBusy(RuntimeError):
+    """The signature log could not take the entry after several tries (heavy contention)."""
 
 
 class TemplateError(ValueError):
@@ -479,6 +485,10 @@ def sign(session: Session, *, account_id: int, user_id: int, contract_id, lang: 
         if created:
             _discard(absolute)
         raise ContractError(ALREADY_SIGNED) from None
+    except LogBusy:
+        if created:
+            _discard(absolute)
+        raise ContractError(TRY_AGAIN) from None
     except BaseException:
         if created:
             _discard(absolute)
@@ -560,18 +570,28 @@ def entry_hash(prev_hash: str, payload: str) -> str:
 
 
 def append_log(session: Session, signature: ContractSignature) -> SignatureLogEntry:
-    """Append the signature to the chain. Two writers racing for the same place: the unique
-    sequence number lets one win; the other's transaction fails and is not signed."""
-    last = session.exec(select(SignatureLogEntry).order_by(SignatureLogEntry.seq.desc())
-                        .limit(1)).first()
-    seq = (last.seq + 1) if last else 1
-    prev = last.entry_hash if last else GENESIS_HASH
-    payload = canonical(log_payload(signature, seq))
-    entry = SignatureLogEntry(seq=seq, signature_id=signature.id, payload=payload,
-                              prev_hash=prev, entry_hash=entry_hash(prev, payload))
-    session.add(entry)
-    session.flush()
-    return entry
+    """Append the signature to the chain. Two signatures of different contracts at the same
+    moment (several workers on PostgreSQL) race for the next sequence number: the unique
+    constraint lets one win, and the other tries again after it, in a savepoint."""
+    for attempt in range(LOG_APPEND_ATTEMPTS):
+        try:
+            with session.begin_nested():
+                # A locking read sees the latest committed entry, whatever the isolation level.
+                last = session.exec(
+                    select(SignatureLogEntry).order_by(SignatureLogEntry.seq.desc()).limit(1)
+                    .with_for_update().execution_options(populate_existing=True)).first()
+                seq = (last.seq + 1) if last else 1
+                prev = last.entry_hash if last else GENESIS_HASH
+                payload = canonical(log_payload(signature, seq))
+                entry = SignatureLogEntry(seq=seq, signature_id=signature.id, payload=payload,
+                                          prev_hash=prev, entry_hash=entry_hash(prev, payload))
+                session.add(entry)
+                session.flush()
+            return entry
+        except IntegrityError:
+            if attempt == LOG_APPEND_ATTEMPTS - 1:
+                raise LogBusy() from None
+    raise LogBusy()
 
 
 def _aware(moment: datetime) -> datetime:

@@ -313,3 +313,25 @@ def test_contracts_pages_in_each_size_and_language(browser, portal):
     pending = issue_contract(portal)
     look_at(browser, portal, f"/contracts/{pending}/sign", "contract-sign", user="demo",
             ready_selector="canvas.signature-canvas")
+
+
+def test_the_page_says_so_when_the_isp_turns_contracts_off(page, portal):
+    from rxportal import db
+    from rxportal.services import settings
+
+    signed_id = contract_ids("100001")["signed"][0]
+    with db.session_scope() as session:
+        settings.put(session, "page_contracts", False)
+    try:
+        login(page, "demo")
+        expect(page.get_by_role("link", name="Contracts")).to_have_count(0)
+        page.goto("/contracts")
+        wait_ready(page)
+        expect(page.get_by_text("Contracts are not available in this portal.")).to_be_visible()
+        expect(page.get_by_role("row")).to_have_count(0)
+        page.goto(f"/contracts/{signed_id}/sign")
+        wait_ready(page)
+        expect(page.get_by_text("This contract was not found.")).to_be_visible()
+    finally:
+        with db.session_scope() as session:
+            settings.put(session, "page_contracts", True)
