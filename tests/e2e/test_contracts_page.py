@@ -21,6 +21,14 @@ pytestmark = pytest.mark.e2e
 # --- helpers ------------------------------------------------------------------------------
 
 
+@pytest.fixture()
+def page(browser, portal):
+    """A desktop page in English, whatever language the demo users chose in earlier tests."""
+    page = new_page(browser, portal, lang="en")
+    yield page
+    page.context.close()
+
+
 def issue_contract(portal, account: str = "100001", code: str = "terms") -> int:
     """A fresh pending contract for the account, through the CLI (as an ISP would)."""
     out = portal.cli("contracts", "assign", "--code", code, "--account", account).stdout
@@ -239,10 +247,11 @@ def test_a_contract_signed_in_another_tab_is_refused_as_already_signed(page, por
     press_sign(other)
     expect(other.locator("#contract-status")).to_have_text("Signed", timeout=30_000)
 
+    page.bring_to_front()
     draw_with_mouse(page)
     fill_form(page)
     press_sign(page)
-    expect(page.get_by_text("This contract is already signed.")).to_be_visible()
+    expect(page.get_by_text("This contract is already signed.")).to_be_visible(timeout=15_000)
     expect(page.locator("#contract-status")).to_have_text("Signed")
     assert len(signatures_of(contract_id)) == 1
 
@@ -264,13 +273,13 @@ def test_demo2_cannot_open_demos_contract_by_url(page, portal):
     login(page, "demo2")
     page.goto("/contracts")
     wait_ready(page)
-    expect(page.get_by_role("row").filter(has_text="Conditions")).to_have_count(1)
+    expect(page.get_by_role("row").filter(has_text="Terms & Conditions")).to_have_count(1)
 
     for contract_id in [demo_contracts["signed"][0], *demo_contracts["pending"][:1], 999999,
                         "abc"]:
         page.goto(f"/contracts/{contract_id}/sign")
         wait_ready(page)
-        expect(page.get_by_text("Ce contrat est introuvable.")).to_be_visible()  # demo2 reads French
+        expect(page.get_by_text("This contract was not found.")).to_be_visible()
         expect(page.locator("#contract-text")).to_have_count(0)
         expect(page.get_by_text("Alex Martin")).to_have_count(0)
 
