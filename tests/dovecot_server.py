@@ -1,4 +1,4 @@
-"""A real Dovecot IMAP server for tests: Debian's dovecot-imapd (scripts/install_dovecot.sh),
+"""A real Dovecot IMAP server for tests: Debian's dovecot-imapd (installed by scripts/install_system_packages.sh),
 on loopback, on a free port, with its own configuration in a temporary folder, a passwd-file
 user database, plain-text login (loopback only) and Maildir storage.
 
@@ -90,7 +90,7 @@ service stats {{
 
     def start(self) -> "DovecotServer":
         if not os.path.exists(DOVECOT):
-            raise RuntimeError("dovecot is not installed: run scripts/install_dovecot.sh")
+            raise RuntimeError("dovecot is not installed: run scripts/install_system_packages.sh")
         for sub in ("run", "state", "mail"):
             (self.dir / sub).mkdir(parents=True, exist_ok=True)
         (self.dir / "dovecot.conf").write_text(self._config())

@@ -31,6 +31,7 @@ from rxportal.models.tickets import (STATUS_AWAITING_RESPONSE, STATUS_CLOSED,
                                      STATUS_WAITING_FOR_ISP, Ticket, TicketAttachment,
                                      TicketMessage)
 from rxportal.services import audit, mail, secrets_store
+from rxportal.services.i18n import N_
 from rxportal.services import settings as isp_settings
 
 settings_register = isp_settings.register
@@ -42,9 +43,9 @@ settings_register("support_staff_addresses", "")
 
 STATUSES = (STATUS_AWAITING_RESPONSE, STATUS_WAITING_FOR_ISP, STATUS_CLOSED)
 STATUS_LABELS = {
-    STATUS_AWAITING_RESPONSE: "Awaiting Response",
-    STATUS_WAITING_FOR_ISP: "Waiting for ISP",
-    STATUS_CLOSED: "Closed",
+    STATUS_AWAITING_RESPONSE: N_("Awaiting Response"),
+    STATUS_WAITING_FOR_ISP: N_("Waiting for ISP"),
+    STATUS_CLOSED: N_("Closed"),
 }
 PAGE_SIZE = 10
 SUBJECT_MAX = 200
@@ -93,18 +94,18 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 def clean_subject(subject: str) -> str:
     subject = " ".join(_CONTROL.sub(" ", subject or "").split())
     if not subject:
-        raise TicketError("subject", "Enter a subject.")
+        raise TicketError("subject", N_("Enter a subject."))
     if len(subject) > SUBJECT_MAX:
-        raise TicketError("subject", "The subject is too long (200 characters at most).")
+        raise TicketError("subject", N_("The subject is too long (200 characters at most)."))
     return subject
 
 
 def clean_body(body: str) -> str:
     body = _CONTROL.sub("", (body or "").replace("\r\n", "\n")).strip()
     if not body:
-        raise TicketError("body", "Enter your message.")
+        raise TicketError("body", N_("Enter your message."))
     if len(body) > BODY_MAX:
-        raise TicketError("body", "The message is too long (20,000 characters at most).")
+        raise TicketError("body", N_("The message is too long (20,000 characters at most)."))
     return body
 
 
@@ -144,12 +145,12 @@ def check_attachment(session: Session, upload: Upload) -> tuple[str, str]:
     """(content type, safe file name) of an acceptable upload, or TicketError."""
     limit = int(isp_settings.get(session, "ticket_attachment_max_bytes"))
     if not upload.data:
-        raise TicketError("attachment", "The file is empty.")
+        raise TicketError("attachment", N_("The file is empty."))
     if len(upload.data) > limit:
-        raise TicketError("attachment", "The file is too large.")
+        raise TicketError("attachment", N_("The file is too large."))
     content_type = sniff(upload.data)
     if content_type is None:
-        raise TicketError("attachment", "Attach an image (PNG, JPEG, GIF, WebP) or a PDF.")
+        raise TicketError("attachment", N_("Attach an image (PNG, JPEG, GIF, WebP) or a PDF."))
     return content_type, safe_filename(upload.filename, content_type)
 
 

@@ -10,7 +10,7 @@ from email.utils import make_msgid
 import pytest
 from sqlmodel import select
 
-from dovecot_server import DovecotServer
+from tests.dovecot_server import DovecotServer
 from rxportal.models import Account, OutboxMail
 from rxportal.models.tickets import InboundMail, Ticket, TicketAttachment, TicketMessage
 from rxportal.services import mail
