@@ -15,6 +15,7 @@ def register(subparsers) -> None:
 
 
 def poll(_args: argparse.Namespace) -> int:
+    from rxportal import jobs  # noqa: F401 - mail queued here is handed to the worker at once
     from rxportal.services import ticket_mail
 
     try:

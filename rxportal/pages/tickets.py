@@ -14,9 +14,26 @@ REPLY_UPLOAD_ID = "reply_attachment"
 def status_badge(status: rx.Var) -> rx.Component:
     return rx.match(
         status,
-        ("awaiting_response", rx.badge(t("Awaiting Response"), color_scheme="orange", size="2")),
-        ("waiting_for_isp", rx.badge(t("Waiting for ISP"), color_scheme="blue", size="2")),
-        ("closed", rx.badge(t("Closed"), color_scheme="gray", size="2")),
+        ("awaiting_response", rx.badge(t("Awaiting Response"), color_scheme="orange", size="2",
+                                                 high_contrast=True)),
+        ("waiting_for_isp", rx.badge(t("Waiting for ISP"), color_scheme="blue", size="2",
+                                               high_contrast=True)),
+        ("closed", rx.badge(t("Closed"), color_scheme="gray", size="2", high_contrast=True)),
+        rx.fragment(),
+    )
+
+
+def notice(text: rx.Var) -> rx.Component:
+    """A success message, in full-contrast text."""
+    return rx.cond(
+        text != "",
+        rx.box(rx.hstack(rx.icon("circle-check", size=18, color="var(--green-11)",
+                                 aria_hidden="true"),
+                         rx.text(text, size="2", color="var(--gray-12)"),
+                         align="center", spacing="2"),
+               role="status", width="100%", padding="10px 12px", border_radius="8px",
+               border="1px solid var(--green-8)", background="var(--green-2)",
+               class_name="ticket-notice"),
         rx.fragment(),
     )
 
@@ -37,26 +54,39 @@ def textarea_field(label: rx.Var, name: str, error: rx.Var, *, input_id: str,
 
 
 def attachment_picker(state, upload_id: str) -> rx.Component:
-    """Optional attachment: chosen, uploaded and checked at once; shown with a Remove button."""
+    """Optional attachment: chosen, uploaded and checked at once; shown with a Remove button.
+    The file input sits inside its <label>, so it is named by the label's text."""
     error_id = f"{upload_id}-error"
     return rx.box(
-        rx.text(t("Attachment (optional): an image or a PDF"), weight="medium", size="2",
-                as_="div", margin_bottom="4px", id=f"{upload_id}-label"),
         rx.cond(
             state.attachment_name != "",
-            rx.hstack(
-                rx.icon("paperclip", size=16, aria_hidden="true"),
-                rx.text(state.attachment_name, size="2", id=f"{upload_id}-name"),
-                rx.button(t("Remove attachment"), type="button", variant="soft", size="1",
-                          color_scheme="gray", on_click=state.remove_attachment),
-                align="center", spacing="2",
+            rx.vstack(
+                rx.text(t("Attachment (optional): an image or a PDF"), weight="medium", size="2"),
+                rx.hstack(
+                    rx.icon("paperclip", size=16, aria_hidden="true"),
+                    rx.text(state.attachment_name, size="2", id=f"{upload_id}-name"),
+                    rx.button(t("Remove attachment"), type="button", variant="soft", size="1",
+                              color_scheme="gray", on_click=state.remove_attachment),
+                    align="center", spacing="2",
+                ),
+                spacing="1",
             ),
-            rx.upload.root(
-                rx.button(rx.icon("paperclip", size=16, aria_hidden="true"), t("Choose a file"),
-                          type="button", variant="soft", size="2"),
-                id=upload_id, multiple=False, max_files=1, no_drag=True,
-                on_drop=state.choose_attachment(rx.upload_files(upload_id=upload_id)),
-                aria_labelledby=f"{upload_id}-label", aria_describedby=error_id,
+            rx.el.label(
+                rx.text(t("Attachment (optional): an image or a PDF"), weight="medium",
+                        size="2", as_="span", style={"display": "block", "marginBottom": "4px"}),
+                rx.upload.root(
+                    rx.hstack(rx.icon("paperclip", size=16, aria_hidden="true"),
+                              rx.text(t("Choose a file"), size="2", as_="span"),
+                              align="center", spacing="2", class_name="ticket-file-button",
+                              style={"display": "inline-flex", "padding": "6px 12px",
+                                     "borderRadius": "6px", "cursor": "pointer",
+                                     "background": "var(--accent-3)",
+                                     "color": "var(--accent-12)"}),
+                    id=upload_id, multiple=False, max_files=1, no_drag=True, no_click=True,
+                    on_drop=state.choose_attachment(rx.upload_files(upload_id=upload_id)),
+                    aria_describedby=error_id, border="none", padding="0",
+                ),
+                style={"display": "block", "cursor": "pointer"},
             ),
         ),
         rx.text(state.attachment_error, id=error_id, color_scheme="red", size="2", role="alert",
@@ -90,10 +120,6 @@ def new_ticket_form() -> rx.Component:
 
 def new_ticket_dialog() -> rx.Component:
     return rx.dialog.root(
-        rx.dialog.trigger(
-            rx.button(rx.icon("plus", size=16, aria_hidden="true"), t("New ticket"), size="3",
-                      on_click=TicketsState.open_new_ticket),
-        ),
         rx.dialog.content(
             rx.dialog.title(t("New ticket")),
             rx.dialog.description(
@@ -165,9 +191,13 @@ def pager() -> rx.Component:
 @template(route="/tickets", title="Support Tickets", on_load=[TicketsState.load_tickets])
 def tickets_page() -> rx.Component:
     return rx.vstack(
-        rx.hstack(page_title(t("Support Tickets")), rx.spacer(), new_ticket_dialog(),
+        rx.hstack(page_title(t("Support Tickets")), rx.spacer(),
+                  rx.button(rx.icon("plus", size=16, aria_hidden="true"), t("New ticket"),
+                            size="3", type="button", on_click=TicketsState.open_new_ticket,
+                            aria_haspopup="dialog"),
                   align="center", width="100%", wrap="wrap"),
-        form_message(TicketsState.notice, kind="green"),
+        new_ticket_dialog(),
+        notice(TicketsState.notice),
         rx.card(
             rx.vstack(
                 rx.hstack(rx.heading(t("Tickets"), as_="h2", size="5"), rx.spacer(),
@@ -205,8 +235,8 @@ def message_card(message: rx.Var) -> rx.Component:
         rx.vstack(
             rx.hstack(
                 rx.text(message.author, weight="bold", size="2"),
-                rx.cond(from_isp, rx.badge(t("Support"), color_scheme="indigo"),
-                        rx.badge(t("You"), color_scheme="gray")),
+                rx.cond(from_isp, rx.badge(t("Support"), color_scheme="indigo", high_contrast=True),
+                        rx.badge(t("You"), color_scheme="gray", high_contrast=True)),
                 rx.cond(message.via_email,
                         rx.text(t("by e-mail"), size="1", color_scheme="gray"), rx.fragment()),
                 rx.spacer(),
@@ -247,7 +277,7 @@ def reply_form() -> rx.Component:
                                   days=TicketState.reopen_days.to_string()),
                                 size="2", color_scheme="gray"),
                         rx.fragment()),
-                form_message(TicketState.notice, kind="green"),
+                notice(TicketState.notice),
                 rx.el.input(type="hidden", name="reply_key", value=TicketState.reply_key),
                 textarea_field(t("Your reply"), "body", TicketState.reply_error,
                                input_id="reply-body", rows="5"),

@@ -36,14 +36,7 @@ from rxportal.services import tickets
 
 log = logging.getLogger(__name__)
 
-isp_settings.register("imap_host", "")  # empty: the support mailbox is not read
-isp_settings.register("imap_port", 993)
-isp_settings.register("imap_user", "")
-isp_settings.register("imap_password", "", secret=True)
-isp_settings.register("imap_folder", "INBOX")
-isp_settings.register("imap_tls", "ssl")  # ssl | starttls | none (none: loopback only)
-isp_settings.register("imap_state", {})  # internal: UIDVALIDITY and the last UID read
-isp_settings.register("ticket_mail_max_bytes", 25 * 1024 * 1024)
+# The IMAP settings (imap_host, ...) are declared in services/tickets.py.
 
 
 @dataclass

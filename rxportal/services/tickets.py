@@ -40,6 +40,15 @@ settings_register("ticket_attachment_max_bytes", 5 * 1024 * 1024)
 # Who answers for the ISP: addresses or "@domain" entries, comma-separated. Empty: anyone at the
 # support address's domain. An address that belongs to a customer account is never staff.
 settings_register("support_staff_addresses", "")
+# The support mailbox, read over IMAP by services/ticket_mail.py.
+settings_register("imap_host", "")  # empty: the support mailbox is not read
+settings_register("imap_port", 993)
+settings_register("imap_user", "")
+settings_register("imap_password", "", secret=True)
+settings_register("imap_folder", "INBOX")
+settings_register("imap_tls", "ssl")  # ssl | starttls | none (none: loopback only)
+settings_register("imap_state", {})  # internal: UIDVALIDITY and the last UID read
+settings_register("ticket_mail_max_bytes", 25 * 1024 * 1024)
 
 STATUSES = (STATUS_AWAITING_RESPONSE, STATUS_WAITING_FOR_ISP, STATUS_CLOSED)
 STATUS_LABELS = {
