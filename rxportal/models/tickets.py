@@ -16,6 +16,8 @@ __all__ = ["Ticket", "TicketMessage", "TicketAttachment", "InboundMail"]
 
 # Raw mails and attachments may be megabytes: LONGBLOB on MySQL/MariaDB (BLOB stops at 64 KB).
 Blob = LargeBinary().with_variant(mysql.LONGBLOB(), "mysql", "mariadb")
+# Mail text may pass 64 KB (MySQL/MariaDB TEXT): MEDIUMTEXT there (16 MB).
+LongText = Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
 
 STATUS_AWAITING_RESPONSE = "awaiting_response"  # the ISP answered last
 STATUS_WAITING_FOR_ISP = "waiting_for_isp"  # the customer wrote last
@@ -46,9 +48,9 @@ class TicketMessage(SQLModel, table=True):
     author_name: str = Field(default="", max_length=200)
     author_email: str = Field(default="", max_length=254)
     via: str = Field(default="portal", max_length=16)  # portal | email
-    body_text: str = Field(sa_column=Column(Text, nullable=False))
+    body_text: str = Field(sa_column=Column(LongText, nullable=False))
     # HTML of a mail, sanitized (nh3) with remote images removed; empty for portal messages.
-    body_html: str = Field(default="", sa_column=Column(Text, nullable=False))
+    body_html: str = Field(default="", sa_column=Column(LongText, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, index=True)
     # Message-ID of the mail this message was (or went out as): each mail is stored once.
     message_id: str = Field(index=True, unique=True, max_length=255)

@@ -36,6 +36,9 @@ from rxportal.services import tickets
 
 log = logging.getLogger(__name__)
 
+TEXT_MAX = 200_000  # characters of a mail's text kept for the view
+HTML_MAX = 2_000_000
+
 # The IMAP settings (imap_host, ...) are declared in services/tickets.py.
 
 
@@ -124,8 +127,10 @@ def bodies(msg: EmailMessage) -> tuple[str, str]:
         text = str(msg.get_payload(decode=True) or b"", "utf-8", "replace")
     else:
         text = ""
-    text = text.replace("\r\n", "\n").strip()[: tickets.BODY_MAX * 5]
-    return text, sanitize_html(markup) if markup else ""
+    text = text.replace("\r\n", "\n").strip()
+    if len(text) > TEXT_MAX:  # the original stays whole in the raw mail
+        text = text[:TEXT_MAX] + "\n[…]"
+    return text, sanitize_html(markup[:HTML_MAX]) if markup else ""
 
 
 def attachments(msg: EmailMessage, limit: int) -> list[tickets.Upload]:
@@ -338,12 +343,13 @@ def poll_once(session_scope=None, batch: int = 200) -> dict[str, int]:
 
     session_scope = session_scope or db.session_scope
     keys = ["imap_host", "imap_port", "imap_user", "imap_password", "imap_folder", "imap_tls",
-            "imap_state"]
+            "imap_state", "ticket_mail_max_bytes"]
     with session_scope() as session:
         values = isp_settings.get_many(session, keys)
     if not values["imap_host"]:
         return {}
     counts: dict[str, int] = {}
+    max_bytes = int(values["ticket_mail_max_bytes"])
     client = connect(values)
     try:
         status, data = client.select(_quote(values["imap_folder"] or "INBOX"), readonly=True)
@@ -355,6 +361,17 @@ def poll_once(session_scope=None, batch: int = 200) -> dict[str, int]:
         status, data = client.uid("SEARCH", None, f"UID {last_uid + 1}:*")
         uids = sorted(int(u) for u in (data[0] or b"").split() if int(u) > last_uid)[:batch]
         for uid in uids:
+            if _size(client, uid) > max_bytes:
+                # Too large to read: only its headers, so it is recorded (once) and skipped.
+                status, fetched = client.uid("FETCH", str(uid), "(BODY.PEEK[HEADER])")
+                header = next((part[1] for part in fetched if isinstance(part, tuple)), b"")
+                with session_scope() as session:
+                    outcome = record_too_large(session, header)
+                counts[outcome] = counts.get(outcome, 0) + 1
+                with session_scope() as session:
+                    isp_settings.put(session, "imap_state",
+                                     {"uidvalidity": uidvalidity, "last_uid": uid})
+                continue
             status, fetched = client.uid("FETCH", str(uid), "(BODY.PEEK[])")
             raw = next((part[1] for part in fetched if isinstance(part, tuple)), None)
             if status == "OK" and raw is not None:
@@ -374,6 +391,22 @@ def poll_once(session_scope=None, batch: int = 200) -> dict[str, int]:
         except (OSError, imaplib.IMAP4.error):
             pass
     return counts
+
+
+def _size(client: imaplib.IMAP4, uid: int) -> int:
+    _status, data = client.uid("FETCH", str(uid), "(RFC822.SIZE)")
+    match = re.search(rb"RFC822\.SIZE (\d+)", b" ".join(
+        d if isinstance(d, bytes) else d[0] for d in data if d))
+    return int(match.group(1)) if match else 0
+
+
+def record_too_large(session: Session, header: bytes) -> str:
+    msg = message_from_bytes(header, policy=policy.default)
+    message_id = tickets.normalize_message_id(str(msg.get("Message-ID", "") or "").strip()) or (
+        "<sha256." + hashlib.sha256(header).hexdigest() + "@no-message-id>")
+    if session.exec(select(InboundMail.id).where(InboundMail.message_id == message_id)).first():
+        return "duplicate"
+    return _record(session, message_id, msg, Outcome("too_large")).outcome
 
 
 def _quote(folder: str) -> str:

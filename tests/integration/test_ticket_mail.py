@@ -362,3 +362,42 @@ def test_the_cli_polls_once(world, capsys):
     assert "added: 1" in capsys.readouterr().out
     session.expire_all()
     assert session.get(Ticket, ticket.id).status == "awaiting_response"
+
+
+def test_a_mail_over_the_size_limit_is_recorded_and_not_read(world):
+    session = world["session"]
+    isp_settings.put(session, "ticket_mail_max_bytes", 100_000)
+    ticket, _, copy = open_ticket(world)
+    big = reply_to(copy, "demo@example.net", "Huge.")
+    big.add_attachment(b"%PDF-1.4\n" + b"x" * 200_000, maintype="application", subtype="pdf",
+                       filename="big.pdf")
+    world["imap"].deliver(bytes(big))
+    world["imap"].deliver(bytes(reply_to(copy, "demo@example.net", "Small one.")))
+    assert poll(session) == {"too_large": 1, "added": 1}
+    assert [m.text for m in tickets.conversation(session, world["demo"].id, ticket.id)][1:] == [
+        "Small one."]
+    row = session.exec(select(InboundMail).where(InboundMail.outcome == "too_large")).one()
+    assert row.from_addr == "demo@example.net"
+
+
+def test_the_periodic_job_reads_the_mailbox(world):
+    from rxportal.tasks.tickets import poll_support_mailbox
+
+    session = world["session"]
+    ticket, to_support, _ = open_ticket(world)
+    world["imap"].deliver(bytes(reply_to(to_support, "jamie@isp.example", "From the job.")))
+    session.commit()
+    assert poll_support_mailbox.call_local() == {"added": 1}
+    session.expire_all()
+    assert session.get(Ticket, ticket.id).status == "awaiting_response"
+
+
+def test_a_long_mail_text_is_cut_for_the_view_and_kept_whole_in_the_raw_mail(world):
+    session = world["session"]
+    ticket, _, copy = open_ticket(world)
+    long_mail = reply_to(copy, "demo@example.net", "é" * 250_000)
+    world["imap"].deliver(bytes(long_mail))
+    assert poll(session) == {"added": 1}
+    stored = messages_of(session, ticket)[-1]
+    assert stored.body_text.endswith("[…]") and len(stored.body_text) <= 200_010
+    assert len(stored.raw) > 500_000
