@@ -11,7 +11,7 @@ import reflex as rx
 from rxportal import config, db
 from rxportal.services import i18n, tickets
 from rxportal.services import settings as isp_settings
-from rxportal.state.session import LOGIN_ROUTE, SessionState
+from rxportal.state.session import HOME_ROUTE, LOGIN_ROUTE, SessionState
 
 @dataclasses.dataclass
 class AttachmentRow:
@@ -167,6 +167,8 @@ class TicketsState(AttachmentMixin, SessionState):
         user = self.require_user()
         if user is None:
             return
+        if not self.show_tickets:  # the ISP turned the page off
+            return rx.redirect(HOME_ROUTE, replace=True)
         self.page = 1
         self._load_rows(user.account_id)
 
@@ -299,6 +301,8 @@ class TicketState(AttachmentMixin, SessionState):
         user = self.require_user()
         if user is None:
             return
+        if not self.show_tickets:
+            return rx.redirect(HOME_ROUTE, replace=True)
         self.reply_key = _new_key()
         self.form_version += 1
         self._load(user.account_id, self._ticket_param())

@@ -20,6 +20,14 @@ PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08
        b"\x00\x00\x00\x00IEND\xaeB`\x82")
 
 
+@pytest.fixture()
+def page(browser, portal):
+    """In English whatever language an earlier test saved for the demo user."""
+    page = new_page(browser, portal, lang="en")
+    yield page
+    page.context.close()
+
+
 @pytest.fixture(scope="module")
 def mailbox(portal):
     """The ISP's support mailbox on a real Dovecot; the app is pointed at it."""
@@ -202,7 +210,7 @@ def test_an_attachment_that_is_not_an_image_or_pdf_is_refused(page, portal):
 
 def test_demo2_gets_not_found_for_demos_ticket_by_url(browser, portal):
     ticket = demo_ticket("Internet drops every evening")
-    page = new_page(browser, portal)
+    page = new_page(browser, portal, lang="en")
     try:
         login(page, "demo2")
         page.goto(f"/tickets/{ticket.id}")
@@ -244,3 +252,19 @@ def test_the_pages_in_both_languages_and_sizes(browser, portal, viewport, lang):
         check_accessibility(page)
     finally:
         page.context.close()
+
+
+def test_replying_to_a_ticket_closed_long_ago_starts_a_new_ticket(page, portal):
+    old = demo_ticket("Moving to a new address")
+    login(page)
+    page.goto(f"/tickets/{old.id}")
+    wait_ready(page)
+    page.get_by_text("This ticket is closed.").wait_for()
+    page.get_by_label("Your reply").fill("I am moving again, same question.")
+    page.get_by_role("button", name="Send reply").click()
+    page.wait_for_url(re.compile(r"/tickets/(?!%d/?$)\d+/?$" % old.id))
+    wait_ready(page)
+    page.get_by_text("Continues ticket").wait_for()
+    assert page.get_by_role("link", name=f"#{old.number}").is_visible()
+    assert "I am moving again" in page.locator("article.ticket-message").first.inner_text()
+    assert len(ticket_rows("Moving to a new address")) == 2
