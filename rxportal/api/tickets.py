@@ -1,5 +1,6 @@
-"""Downloading a ticket attachment: only by a logged-in user of the ticket's account (the
-session cookie is checked on every request); anything else is 404, like a missing file."""
+"""Downloading a ticket attachment: by a logged-in user of the ticket's account (the session
+cookie is checked on every request), or with the signed link mailed to the support mailbox;
+anything else is 404, like a missing file."""
 from __future__ import annotations
 
 from urllib.parse import quote
@@ -21,14 +22,18 @@ def _not_found() -> Response:
 async def attachment(request: Request) -> Response:
     raw_id = request.path_params.get("attachment_id", "")
     token = request.cookies.get(SESSION_COOKIE, "")
-    if not raw_id.isdigit() or len(raw_id) > 12 or not token:
+    signature = request.query_params.get("sig", "")
+    if not raw_id.isdigit() or len(raw_id) > 12 or not (token or signature):
         return _not_found()
     with db.session_scope() as session:
-        user = auth.current_user(session, token)
-        if user is None or user.must_change_password:
-            return _not_found()
         try:
-            found = tickets.get_attachment(session, user.account_id, int(raw_id))
+            if signature:  # a link mailed to the support mailbox
+                found = tickets.get_attachment_signed(session, int(raw_id), signature[:64])
+            else:
+                user = auth.current_user(session, token)
+                if user is None or user.must_change_password:
+                    return _not_found()
+                found = tickets.get_attachment(session, user.account_id, int(raw_id))
         except tickets.NotFound:
             return _not_found()
         data, content_type, filename = found.data, found.content_type, found.filename

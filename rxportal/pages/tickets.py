@@ -256,6 +256,18 @@ def message_card(message: rx.Var) -> rx.Component:
                 ),
                 rx.fragment(),
             ),
+            rx.cond(
+                message.html != "",
+                rx.el.details(
+                    rx.el.summary(t("Show the formatted message"),
+                                  style={"cursor": "pointer", "color": "var(--gray-11)",
+                                         "fontSize": "14px"}),
+                    # Sanitized with nh3 when it arrived: no scripts, styles or remote images.
+                    rx.html(message.html, class_name="ticket-message-html",
+                            style={"wordBreak": "break-word", "overflowX": "auto"}),
+                ),
+                rx.fragment(),
+            ),
             rx.foreach(message.attachments, attachment_link),
             spacing="2", width="100%", align="start",
         ),

@@ -61,6 +61,7 @@ SUBJECT_MAX = 200
 BODY_MAX = 20_000
 FILENAME_MAX = 120
 MESSAGE_ID_MAX = 255
+HTML_VIEW_MAX = 200_000  # longer HTML is shown as its text only
 
 
 class TicketError(ValueError):
@@ -91,7 +92,7 @@ class MessageView:
     created_at: datetime
     text: str  # what is shown
     quoted: str  # earlier text quoted by the writer, folded away in the view
-    has_html: bool
+    html: str  # the mail's HTML, sanitized, when it had one and it is not huge
     attachments: list[dict] = field(default_factory=list)
 
 
@@ -301,7 +302,8 @@ def conversation(session: Session, account_id: int, ticket_id: int) -> list[Mess
         views.append(MessageView(
             id=message.id, author_kind=message.author_kind, author_name=message.author_name,
             via=message.via, created_at=message.created_at, text=text, quoted=quoted,
-            has_html=bool(message.body_html), attachments=attachments.get(message.id, [])))
+            html=message.body_html if len(message.body_html) <= HTML_VIEW_MAX else "",
+            attachments=attachments.get(message.id, [])))
     return views
 
 
@@ -352,13 +354,37 @@ def _add_message(session: Session, ticket: Ticket, *, author_kind: str, author_n
     return message
 
 
-def _store_upload(session: Session, message: TicketMessage, upload: Upload | None) -> None:
+def _store_upload(session: Session, message: TicketMessage,
+                  upload: Upload | None) -> TicketAttachment | None:
     if upload is None:
-        return
+        return None
     content_type, filename = check_attachment(session, upload)
-    session.add(TicketAttachment(message_id=message.id, filename=filename,
-                                 content_type=content_type, size=len(upload.data),
-                                 data=upload.data))
+    attachment = TicketAttachment(message_id=message.id, filename=filename,
+                                  content_type=content_type, size=len(upload.data),
+                                  data=upload.data)
+    session.add(attachment)
+    session.flush()
+    return attachment
+
+
+def attachment_signature(attachment_id: int) -> str:
+    return secrets_store.sign(f"ticket-attachment:{attachment_id}", 32)
+
+
+def attachment_link(session: Session, attachment: TicketAttachment) -> str:
+    """A link for the support mailbox: staff read mail, not the portal, so the link carries
+    a signature instead of a login."""
+    return (f"{mail.public_url(session)}/ticket-files/{attachment.id}"
+            f"?sig={attachment_signature(attachment.id)}")
+
+
+def get_attachment_signed(session: Session, attachment_id: int, signature: str) -> TicketAttachment:
+    if not secrets_store.verify(f"ticket-attachment:{attachment_id}", signature, 32):
+        raise NotFound(attachment_id)
+    attachment = session.get(TicketAttachment, attachment_id)
+    if attachment is None:
+        raise NotFound(attachment_id)
+    return attachment
 
 
 def _thread_ids(session: Session, ticket: Ticket) -> list[str]:
@@ -377,14 +403,16 @@ def ticket_url(session: Session, ticket: Ticket) -> str:
 
 
 def _mail_customer_message(session: Session, ticket: Ticket, account: Account,
-                           message: TicketMessage, attachment_names: list[str]) -> None:
+                           message: TicketMessage,
+                           attachment: TicketAttachment | None = None) -> None:
     """A portal message goes to the support mailbox, and a copy to the customer."""
     thread = [mid for mid in _thread_ids(session, ticket) if mid != message.message_id]
     threading = {"In-Reply-To": thread[-1], "References": " ".join(thread[-10:])} if thread else {}
     reply_to = reply_address(session, ticket.number)
-    note = ""
-    if attachment_names:
-        note = "\n\n[" + ", ".join(attachment_names) + "]"
+    note = staff_note = ""
+    if attachment is not None:
+        note = f"\n\n[{attachment.filename}]"
+        staff_note = f"\n\n[{attachment.filename}: {attachment_link(session, attachment)}]"
     values = dict(number=ticket.number, subject=ticket.subject, ticket_subject=ticket_subject(ticket),
                   customer_name=account.name, customer_email=account.email,
                   account_number=account.number, body=message.body_text + note,
@@ -398,7 +426,7 @@ def _mail_customer_message(session: Session, ticket: Ticket, account: Account,
                 a for a in (formataddr((account.name, account.email)) if account.email else "",
                             reply_to) if a),
                 **threading, "X-Rxportal-Ticket": str(ticket.number)},
-            **values)
+            **{**values, "body": message.body_text + staff_note})
         to_support.message_id = message.message_id
         session.add(to_support)
     if account.email:
@@ -454,9 +482,8 @@ def create_ticket(session: Session, account_id: int, subject: str, body: str, *,
     message = _add_message(session, ticket, author_kind="customer", author_name=account.name,
                            author_email=account.email, body=body, via="portal",
                            message_id=new_message_id(ticket.number, "m"), client_key=key)
-    _store_upload(session, message, upload)
-    _mail_customer_message(session, ticket, account, message,
-                           [upload.filename] if upload else [])
+    attachment = _store_upload(session, message, upload)
+    _mail_customer_message(session, ticket, account, message, attachment)
     audit.record(session, "ticket.create", actor_type="customer", actor_id=actor_id,
                  target=f"ticket:{ticket.number}", ip=ip)
     return ticket
@@ -499,9 +526,8 @@ def reply(session: Session, account_id: int, ticket_id: int, body: str, *,
     message = _add_message(session, target, author_kind="customer", author_name=account.name,
                            author_email=account.email, body=body, via="portal",
                            message_id=new_message_id(target.number, "m"), client_key=key)
-    _store_upload(session, message, upload)
-    _mail_customer_message(session, target, account, message,
-                           [upload.filename] if upload else [])
+    attachment = _store_upload(session, message, upload)
+    _mail_customer_message(session, target, account, message, attachment)
     audit.record(session, "ticket.reply", actor_type="customer", actor_id=actor_id,
                  target=f"ticket:{target.number}", ip=ip,
                  reopened_from=ticket.number if target.id != ticket.id else None)

@@ -29,6 +29,7 @@ class MessageRow:
     when: str = ""
     text: str = ""
     quoted: str = ""
+    html: str = ""
     attachments: list[AttachmentRow] = dataclasses.field(default_factory=list)
 
 
@@ -286,7 +287,7 @@ class TicketState(AttachmentMixin, SessionState):
             MessageRow(id=str(m.id), kind=m.author_kind, author=m.author_name,
                        via_email=m.via == "email",
                        when=_moment(m.created_at, self.ui_lang, country, tz),
-                       text=m.text, quoted=m.quoted,
+                       text=m.text, quoted=m.quoted, html=m.html,
                        attachments=[AttachmentRow(id=str(a["id"]), filename=a["filename"],
                                                   size=_size_text(a["size"], self.ui_lang))
                                     for a in m.attachments])

@@ -198,6 +198,60 @@ def test_a_staff_reply_put_in_the_mailbox_appears_with_the_status_change(page, p
     link = messages.nth(2).get_by_role("link", name=re.compile("line.png"))
     response = page.request.get(link.get_attribute("href"))
     assert response.status == 200 and response.body() == PNG
+    # Staff read mail, not the portal: the support mail links the file with a signature.
+    to_support = wait_for_body(portal, "support@example.net", "line.png: http")
+    signed = re.search(r"\[line\.png: (\S+)\]", body_text(to_support)).group(1)
+    outsider = page.context.browser.new_context()
+    try:
+        assert outsider.request.get(signed).body() == PNG
+        assert outsider.request.get(signed[:-1] + ("0" if signed[-1] != "0" else "1")).status == 404
+        assert outsider.request.get(signed.split("?")[0]).status == 404
+    finally:
+        outsider.close()
+
+
+def test_hostile_html_mail_is_shown_without_scripts_or_remote_images(page, portal, mailbox):
+    login(page)
+    ticket = demo_ticket("Internet drops every evening")
+    from rxportal.services import tickets
+    from rxportal import db
+
+    with db.session_scope() as session:
+        reply_address = tickets.reply_address(session, ticket.number)
+    hostile = EmailMessage()
+    hostile["From"] = "Jamie at Support <jamie@example.net>"
+    hostile["To"] = reply_address
+    hostile["Subject"] = f"Re: [Ticket #{ticket.number}] Internet drops every evening"
+    hostile["Message-ID"] = make_msgid(domain="example.net")
+    hostile.set_content(
+        "<html><head><script>window.hacked=1;alert('x')</script></head><body>"
+        "<p onmouseover=\"window.hacked=2\">We <b>replaced</b> the line card.</p>"
+        "<img src=\"http://track.example/pixel.gif\" onerror=\"window.hacked=3\">"
+        "<a href=\"javascript:window.hacked=4\">details</a>"
+        "<iframe src=\"http://evil.example/\"></iframe></body></html>", subtype="html")
+    mailbox.deliver(bytes(hostile))
+    assert "added: 1" in portal.cli("tickets-poll").stdout
+    remote, dialogs = [], []
+    page.on("request", lambda r: remote.append(r.url) if "example/" in r.url and
+            "127.0.0.1" not in r.url else None)
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(f"/tickets/{ticket.id}")
+    wait_ready(page)
+    last = page.locator("article.ticket-message").last
+    last.wait_for()
+    assert "We replaced the line card." in last.inner_text()
+    last.get_by_text("Show the formatted message").click()
+    formatted = last.locator(".ticket-message-html")
+    formatted.wait_for()
+    assert formatted.locator("b").inner_text() == "replaced"
+    assert formatted.locator("script, img, iframe, [onmouseover]").count() == 0
+    formatted.locator("p").hover()
+    formatted.get_by_text("details").click()
+    page.wait_for_timeout(500)
+    assert page.evaluate("window.hacked === undefined")
+    assert dialogs == [] and remote == []
+    assert "Awaiting Response" in page.locator("h1 + *").first.inner_text() or \
+        page.get_by_text("Awaiting Response").first.is_visible()
 
 
 def test_an_attachment_that_is_not_an_image_or_pdf_is_refused(page, portal):

@@ -220,3 +220,21 @@ def test_our_message_ids_name_their_ticket_and_are_signed():
 ])
 def test_quoted_text_is_split_off(text, visible, quoted):
     assert tickets.split_quoted(text) == (visible, quoted)
+
+
+def test_the_support_mail_links_the_attachment_with_a_signature(session, accounts):
+    demo, _ = accounts
+    tickets.create_ticket(session, demo.id, "Photo", "See the photo.",
+                          upload=tickets.Upload("modem.png", PNG))
+    attachment = session.exec(select(TicketAttachment)).one()
+    to_support, copy = session.exec(select(OutboxMail).order_by(OutboxMail.id)).all()
+    link = tickets.attachment_link(session, attachment)
+    assert link in to_support.text_body and "modem.png" in to_support.text_body
+    assert "sig=" not in copy.text_body and "modem.png" in copy.text_body
+    signature = link.rsplit("sig=", 1)[1]
+    assert tickets.get_attachment_signed(session, attachment.id, signature).data == PNG
+    for bad in ("", "0" * 32, signature[:-1] + ("0" if signature[-1] != "0" else "1")):
+        with pytest.raises(tickets.NotFound):
+            tickets.get_attachment_signed(session, attachment.id, bad)
+    with pytest.raises(tickets.NotFound):  # a signature is for one attachment only
+        tickets.get_attachment_signed(session, attachment.id + 1, signature)
