@@ -317,6 +317,14 @@ def not_found() -> rx.Component:
 @template(route="/tickets/[id]", title="Support Ticket", on_load=[TicketState.load_ticket])
 def ticket_page() -> rx.Component:
     return rx.cond(
+        ~TicketState.loaded,
+        rx.center(rx.spinner(size="3"), padding="48px", width="100%"),
+        ticket_view(),
+    )
+
+
+def ticket_view() -> rx.Component:
+    return rx.cond(
         TicketState.found,
         rx.vstack(
             rx.link(rx.hstack(rx.icon("arrow-left", size=16, aria_hidden="true"),

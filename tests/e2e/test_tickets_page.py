@@ -86,6 +86,7 @@ def open_new_ticket_form(page):
 def test_a_ticket_created_in_the_browser_is_listed_and_mailed(page, portal):
     login(page)
     open_new_ticket_form(page)
+    check_accessibility(page)
     page.get_by_label("Subject").fill("Router keeps rebooting")
     page.get_by_label("Details").fill("It reboots every ten minutes since the storm.")
     page.get_by_role("button", name="Send ticket").click()
