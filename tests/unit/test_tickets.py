@@ -238,3 +238,16 @@ def test_the_support_mail_links_the_attachment_with_a_signature(session, account
             tickets.get_attachment_signed(session, attachment.id, bad)
     with pytest.raises(tickets.NotFound):  # a signature is for one attachment only
         tickets.get_attachment_signed(session, attachment.id + 1, signature)
+
+
+def test_staff_close_a_ticket_from_the_command_line(session, accounts, capsys):
+    from rxportal.cli import main
+
+    demo, _ = accounts
+    ticket = tickets.create_ticket(session, demo.id, "Done", "x")
+    session.commit()
+    assert main(["tickets-close", str(ticket.number)]) == 0
+    assert main(["tickets-close", "999999"]) == 1
+    session.expire_all()
+    assert session.get(Ticket, ticket.id).status == "closed"
+    assert session.get(Ticket, ticket.id).closed_at is not None
