@@ -169,6 +169,8 @@ def staff_rules(session: Session) -> list[str]:
 
 def is_staff(session: Session, address: str) -> bool:
     address = address.lower()
+    if address == tickets.support_address(session).lower():
+        return True
     for rule in staff_rules(session):
         if rule.startswith("@") and address.endswith(rule):
             return True
@@ -244,8 +246,9 @@ def process(session: Session, raw: bytes) -> Outcome:
     kind = automatic_kind(msg)
     if kind:
         return _record(session, message_id, msg, Outcome(kind))
-    own = {config.get().mail_from.lower(), tickets.support_address(session).lower()}
-    if sender in own:
+    # The portal's own mail: its sender, or one of its signed Message-IDs. (Staff often answer
+    # from the support address itself: that is staff, not the portal.)
+    if sender == config.get().mail_from.lower() or tickets.parse_message_id(message_id):
         return _record(session, message_id, msg, Outcome("own"))
     ticket, how = find_ticket(session, msg)
     sender_accounts = accounts_with_address(session, sender)

@@ -140,3 +140,21 @@ def test_a_customer_mail_to_a_closed_ticket_follows_the_reopen_rule(session, cus
 def test_poll_without_imap_settings_does_nothing(session):
     session.commit()
     assert ticket_mail.poll_once() == {}
+
+
+def test_staff_answering_from_the_support_address_itself_is_the_isp(session, customer):
+    ticket = tickets.create_ticket(session, customer.id, "Hi", "Hello")
+    isp_settings.put(session, "support_staff_addresses", "@team.example")
+    message = mail(From="Support <help@isp.example>", Subject=f"Re: [Ticket #{ticket.number}] Hi")
+    assert ticket_mail.process(session, bytes(message)).outcome == "added"
+    assert session.get(tickets.Ticket, ticket.id).status == "awaiting_response"
+
+
+def test_the_portals_own_mail_is_not_added(session, customer):
+    ticket = tickets.create_ticket(session, customer.id, "Hi", "Hello")
+    from_portal = mail(From="portal@example.net", To="help@isp.example",
+                       Subject=f"[Ticket #{ticket.number}] Hi")
+    assert ticket_mail.process(session, bytes(from_portal)).outcome == "own"
+    ours = mail(From="help@isp.example", Subject=f"[Ticket #{ticket.number}] Hi")
+    ours["Message-ID"] = tickets.new_message_id(ticket.number, "c")
+    assert ticket_mail.process(session, bytes(ours)).outcome == "own"
