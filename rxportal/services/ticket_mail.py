@@ -258,6 +258,15 @@ def process(session: Session, raw: bytes) -> Outcome:
             ticket = tickets._open_ticket(session, account, _clean_subject(str(msg["Subject"] or "")),
                                           None)
             return _add(session, ticket, msg, raw, message_id, "customer", sender, how="new")
+        if not sender_accounts and is_staff(session, sender):
+            # Staff wrote to a customer first (copying the support mailbox): a new ticket.
+            recipients = {a.id: a for address in _addresses(msg, "To", "Cc")
+                          for a in accounts_with_address(session, address)}
+            if len(recipients) == 1:
+                account = next(iter(recipients.values()))
+                ticket = tickets._open_ticket(
+                    session, account, _clean_subject(str(msg["Subject"] or "")), None)
+                return _add(session, ticket, msg, raw, message_id, "isp", sender, how="new")
         return _record(session, message_id, msg, Outcome("no_ticket", detail=how))
     if any(a.id == ticket.account_id for a in sender_accounts):
         target = tickets.reopen_or_new(session, ticket)

@@ -158,3 +158,19 @@ def test_the_portals_own_mail_is_not_added(session, customer):
     ours = mail(From="help@isp.example", Subject=f"[Ticket #{ticket.number}] Hi")
     ours["Message-ID"] = tickets.new_message_id(ticket.number, "c")
     assert ticket_mail.process(session, bytes(ours)).outcome == "own"
+
+
+def test_staff_writing_first_to_a_customer_opens_a_ticket_awaiting_their_response(session,
+                                                                                  customer):
+    first = mail(From="jamie@isp.example", To="Alex <alex@example.org>", Cc="help@isp.example",
+                 Subject="Planned maintenance on your line")
+    outcome = ticket_mail.process(session, bytes(first))
+    assert outcome.outcome == "added"
+    ticket = session.get(tickets.Ticket, outcome.ticket_id)
+    assert ticket.account_id == customer.id and ticket.status == "awaiting_response"
+    assert ticket.subject == "Planned maintenance on your line"
+    from rxportal.models import OutboxMail
+
+    assert session.exec(select(OutboxMail)).all() == []  # they were addressed already
+    stranger = mail(From="jamie@isp.example", To="nobody@example.org", Subject="Hello")
+    assert ticket_mail.process(session, bytes(stranger)).outcome == "no_ticket"
