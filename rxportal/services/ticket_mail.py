@@ -7,7 +7,8 @@ Message-IDs, or a stored message's), the "[Ticket #42]" subject. The sender must
 ticket's customer (a customer message) or ISP staff (an ISP message: Awaiting Response, and the
 customer is mailed); an address of another account, or anyone else, is refused. Automatic
 replies and bounces are not added. Mail from a customer's address that names no ticket opens
-a new ticket. HTML is sanitized with nh3 and its remote images are removed.
+a new ticket, and so does staff mail that names none, addressed to one customer. HTML is
+sanitized with nh3 and its remote images are removed.
 """
 from __future__ import annotations
 
