@@ -7,6 +7,7 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 
 import pytest
+from playwright.sync_api import expect
 from sqlmodel import select
 
 from tests.dovecot_server import DovecotServer
@@ -323,3 +324,37 @@ def test_replying_to_a_ticket_closed_long_ago_starts_a_new_ticket(page, portal):
     assert page.get_by_role("link", name=f"#{old.number}").is_visible()
     assert "I am moving again" in page.locator("article.ticket-message").first.inner_text()
     assert len(ticket_rows("Moving to a new address")) == 2
+
+
+def test_the_list_is_paged_and_filtered_by_status(browser, portal):
+    from rxportal import db
+    from rxportal.models import Account
+    from rxportal.services import tickets
+
+    with db.session_scope() as session:
+        demo2 = session.exec(select(Account).where(Account.number == "100002")).one()
+        for index in range(10):
+            tickets.create_ticket(session, demo2.id, f"Paging {index:02d}", "x",
+                                  client_key=f"paging-key-{index:02d}")
+    page = new_page(browser, portal, lang="en")
+    try:
+        login(page, "demo2")
+        page.goto("/tickets")
+        wait_ready(page)
+        rows = page.locator("li.ticket-row")
+        rows.first.wait_for()
+        assert rows.count() == 10
+        assert "Paging 09" in rows.first.inner_text()  # newest activity first
+        page.get_by_text("Page 1 of 2").wait_for()
+        page.get_by_role("button", name="Next page").click()
+        page.get_by_text("Page 2 of 2").wait_for()
+        expect(rows).to_have_count(2)
+        assert page.get_by_role("button", name="Next page").is_disabled()
+        page.get_by_label("Show").select_option("awaiting_response")
+        expect(rows).to_have_count(1)
+        assert "Facture en double" in rows.first.inner_text()
+        assert "Awaiting Response" in rows.first.inner_text()
+        page.get_by_label("Show").select_option("closed")
+        page.locator("#ticket-list-empty").wait_for()
+    finally:
+        page.context.close()
