@@ -260,7 +260,9 @@ class TicketState(AttachmentMixin, SessionState):
     reopen_days: int = 14
 
     def _ticket_param(self) -> int:
-        value = str(self.router.page.params.get("id", "") or "")
+        """The ticket id from the address /tickets/<id>."""
+        parts = [p for p in str(self.router.url.path or "").split("/") if p]
+        value = parts[1] if len(parts) == 2 and parts[0] == "tickets" else ""
         return int(value) if value.isdigit() and len(value) < 12 else 0
 
     def _load(self, account_id: int, ticket_id: int) -> None:
