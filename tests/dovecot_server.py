@@ -130,7 +130,20 @@ service stats {{
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(timeout=5)
         self.process = None
+        self._kill_leftover_master()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+    def _kill_leftover_master(self) -> None:
+        """Should the master outlive its process group's signal, end it by its pid file,
+        after checking that the pid is still this instance's Dovecot."""
+        pid_file = self.dir / "run" / "master.pid"
+        try:
+            pid = int(pid_file.read_text().strip())
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except (OSError, ValueError):
+            return
+        if str(self.dir / "dovecot.conf").encode() in cmdline:
+            os.kill(pid, signal.SIGKILL)
 
     def client(self) -> imaplib.IMAP4:
         client = imaplib.IMAP4("127.0.0.1", self.port, timeout=30)
