@@ -301,6 +301,7 @@ def _add(session: Session, ticket: Ticket, msg: EmailMessage, raw: bytes, messag
         session.add(TicketAttachment(
             message_id=message.id, filename=tickets.safe_filename(upload.filename, content_type),
             content_type=content_type, size=len(upload.data), data=upload.data))
+    session.flush()
     if author_kind == "isp":
         account = session.get(Account, ticket.account_id)
         recipients = _addresses(msg, "To", "Cc")

@@ -447,6 +447,10 @@ def mail_customer_staff_reply(session: Session, ticket: Ticket, message: TicketM
     if account is None or not account.email:
         return
     text, _quoted = split_quoted(message.body_text)
+    names = session.exec(select(TicketAttachment.filename)
+                         .where(TicketAttachment.message_id == message.id)).all()
+    if names:  # the files themselves are in the portal
+        text += "\n\n[" + ", ".join(names) + "]"
     copy = mail.queue(
         session, account.email, "ticket_reply_customer", account.language,
         headers={"Reply-To": reply_address(session, ticket.number),

@@ -401,3 +401,21 @@ def test_a_long_mail_text_is_cut_for_the_view_and_kept_whole_in_the_raw_mail(wor
     stored = messages_of(session, ticket)[-1]
     assert stored.body_text.endswith("[…]") and len(stored.body_text) <= 200_010
     assert len(stored.raw) > 500_000
+
+
+def test_a_staff_attachment_is_kept_and_named_in_the_customers_mail(world):
+    session = world["session"]
+    ticket, to_support, _ = open_ticket(world)
+    staff = reply_to(to_support, "jamie@isp.example", "The form to sign is attached.",
+                     to=tickets.reply_address(session, ticket.number))
+    staff.add_attachment(b"%PDF-1.4\n%%EOF\n", maintype="application", subtype="pdf",
+                         filename="form.pdf")
+    staff.add_attachment(b"MZ\x90\x00", maintype="application", subtype="octet-stream",
+                         filename="tool.exe")
+    world["imap"].deliver(bytes(staff))
+    assert poll(session) == {"added": 1}
+    views = tickets.conversation(session, world["demo"].id, ticket.id)
+    assert [a["filename"] for a in views[-1].attachments] == ["form.pdf"]
+    flush_outbox(session)
+    notice = world["smtp"].to("demo@example.net")[-1]
+    assert "[form.pdf]" in notice.get_body(("plain",)).get_content()
