@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+POLL_LOCK = "tickets-poll-support-mailbox"  # shared with rxportal/tasks/tickets.py
+
 
 def register(subparsers) -> None:
     cmd = subparsers.add_parser(
@@ -18,8 +20,22 @@ def poll(_args: argparse.Namespace) -> int:
     from rxportal import jobs  # noqa: F401 - mail queued here is handed to the worker at once
     from rxportal.services import ticket_mail
 
+    import time
+
+    from huey.exceptions import TaskLockedException
+
+    deadline = time.monotonic() + 60
     try:
-        counts = ticket_mail.poll_once()
+        while True:  # never beside the worker's own pass over the mailbox
+            try:
+                with jobs.huey.lock_task(POLL_LOCK):
+                    counts = ticket_mail.poll_once()
+                break
+            except TaskLockedException:
+                if time.monotonic() > deadline:
+                    print("the worker is reading the mailbox; try again later", file=sys.stderr)
+                    return 1
+                time.sleep(0.5)
     except ticket_mail.MailboxError as error:
         print(f"cannot read the support mailbox: {error}", file=sys.stderr)
         return 1

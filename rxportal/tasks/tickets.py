@@ -6,6 +6,7 @@ import logging
 from huey import crontab
 from huey.exceptions import TaskLockedException
 
+from rxportal.cli.tickets import POLL_LOCK
 from rxportal.jobs import huey
 from rxportal.services import ticket_mail
 
@@ -16,7 +17,7 @@ log = logging.getLogger(__name__)
 def poll_support_mailbox() -> dict:
     """One pass over new mail; never two at once, whatever the number of workers."""
     try:
-        with huey.lock_task("tickets-poll-support-mailbox"):
+        with huey.lock_task(POLL_LOCK):
             return ticket_mail.poll_once()
     except TaskLockedException:
         return {}
