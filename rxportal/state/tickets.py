@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
+import time
 from pathlib import Path
 
 import reflex as rx
@@ -41,8 +42,16 @@ def _new_key() -> str:
 
 
 def _uploads_dir() -> Path:
+    """Where a chosen attachment waits for its form to be sent; abandoned ones go after a day."""
     path = config.get().data_dir / "ticket-uploads"
     path.mkdir(parents=True, exist_ok=True)
+    cutoff = time.time() - 24 * 3600
+    for old in path.glob("*.bin"):
+        try:
+            if old.stat().st_mtime < cutoff:
+                old.unlink()
+        except OSError:
+            pass
     return path
 
 
