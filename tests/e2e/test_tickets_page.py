@@ -95,6 +95,7 @@ def open_new_ticket_form(page):
     page.get_by_role("dialog").wait_for()
 
 
+@pytest.mark.journey
 def test_a_ticket_created_in_the_browser_is_listed_and_mailed(page, portal):
     login(page)
     open_new_ticket_form(page)
@@ -143,6 +144,7 @@ def test_the_form_says_what_is_missing_and_keeps_hostile_text_as_text(page, port
     assert len(ticket_rows(hostile)) == 1
 
 
+@pytest.mark.journey
 def test_a_double_click_creates_one_ticket_and_one_mail(page, portal):
     login(page)
     open_new_ticket_form(page)
@@ -158,6 +160,7 @@ def test_a_double_click_creates_one_ticket_and_one_mail(page, portal):
                 if "Double click check" in str(m["Subject"])]) == 1
 
 
+@pytest.mark.journey
 def test_a_staff_reply_put_in_the_mailbox_appears_with_the_status_change(page, portal, mailbox):
     login(page)
     open_new_ticket_form(page)
@@ -274,6 +277,7 @@ def test_an_attachment_that_is_not_an_image_or_pdf_is_refused(page, portal):
     page.get_by_text("Attach an image (PNG, JPEG, GIF, WebP) or a PDF.").wait_for()
 
 
+@pytest.mark.journey
 def test_demo2_gets_not_found_for_demos_ticket_by_url(browser, portal):
     ticket = demo_ticket("Internet drops every evening")
     page = new_page(browser, portal, lang="en")
