@@ -33,15 +33,23 @@ def _ref(pad_id: str) -> str:
     return json.dumps(f"ref_{pad_id}")
 
 
-def read_script(pad_id: str) -> str:
-    """JavaScript for rx.call_script: {empty, data} (a PNG data URL), or {error}. It never
+def read_script(pad_id: str, fields: tuple[str, ...] = (),
+                checkboxes: tuple[str, ...] = ()) -> str:
+    """JavaScript for rx.call_script: {empty, data} (a PNG data URL), plus the values of the
+    given inputs and checkboxes (by element id) read at the same moment, or {error}. It never
     throws, or the callback would never fire and the page would wait forever."""
     return (
         "(() => { try {"
+        " const value = (id) => { const el = document.getElementById(id);"
+        " return el ? String(el.value || '') : ''; };"
+        " const checked = (id) => { const el = document.getElementById(id);"
+        " return !!(el && el.checked); };"
+        f" const out = {{}}; for (const id of {json.dumps(list(fields))}) out[id] = value(id);"
+        f" for (const id of {json.dumps(list(checkboxes))}) out[id] = checked(id);"
         f" const holder = refs[{_ref(pad_id)}]; const pad = holder && holder.current;"
-        " if (!pad || typeof pad.isEmpty !== 'function') return {empty: true, data: ''};"
-        " if (pad.isEmpty()) return {empty: true, data: ''};"
-        " return {empty: false, data: pad.toDataURL('image/png')};"
+        " if (!pad || typeof pad.isEmpty !== 'function' || pad.isEmpty())"
+        "  return {...out, empty: true, data: ''};"
+        " return {...out, empty: false, data: pad.toDataURL('image/png')};"
         " } catch (e) { return {error: String(e)}; } })()"
     )
 

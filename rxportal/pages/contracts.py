@@ -6,7 +6,7 @@ from rxportal.components.i18n import t
 from rxportal.components.layout import DESKTOP, PHONE, page_title, template
 from rxportal.components.signature_pad import clear_script, signature_pad
 from rxportal.services.contracts import CONSENT_TEXT
-from rxportal.state.contracts import PAD_ID, ContractsState, SignState
+from rxportal.state.contracts import PAD_ID, READ_FORM, ContractsState, SignState
 from rxportal.state.session import SessionState
 
 
@@ -177,7 +177,7 @@ def sign_form() -> rx.Component:
                       disabled=SignState.sign_busy),
             spacing="4", width="100%", align="start",
         ),
-        on_submit=SignState.submit_sign,
+        on_submit=rx.call_script(READ_FORM, callback=SignState.sign_with),
         key="sign-" + SignState.sign_form_key.to_string(),
         width="100%",
     )

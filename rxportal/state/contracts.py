@@ -11,6 +11,8 @@ from rxportal.services import settings as isp_settings
 from rxportal.state.session import LOGIN_ROUTE, SessionState
 
 PAD_ID = "signature_pad"
+# Sign reads these inputs (by id) and the pad in the browser, in one round trip.
+READ_FORM = read_script(PAD_ID, fields=("typed_name", "password"), checkboxes=("consent",))
 LANGS = ("en", "fr")
 
 
@@ -92,7 +94,6 @@ class SignState(SessionState):
     sign_busy: bool = False
     sign_form_key: int = 0
     _sign_hashes: dict[str, str] = {}
-    _sign_form: dict = {}
 
     @rx.var
     def consent_error(self) -> str:
@@ -148,7 +149,6 @@ class SignState(SessionState):
         self.sign_errors, self.sign_notice = {}, ""
         self.sign_busy = False
         self.sign_loaded = False
-        self._sign_form = {}
         user = self.require_user()
         if user is None:
             self._not_found()
@@ -167,37 +167,27 @@ class SignState(SessionState):
         self.sign_errors = {}
 
     @rx.event
-    def submit_sign(self, form: dict):
-        """First step of Sign: keep the form on the server, then read the pad in the browser."""
-        if self.sign_busy:
+    def sign_with(self, read: dict):
+        """Sign pressed: the browser read the form and the pad in one go (rx.call_script), so
+        the password is never kept in the state. A double click: the second press arrives
+        after the first was handled, and finds the contract signed here: it is ignored."""
+        if self.sign_busy or self.sign_status == "signed":
             return
         self.sign_busy = True
         self.sign_errors, self.sign_notice = {}, ""
-        self._sign_form = {key: str(form.get(key) or "")[:10_000]
-                           for key in ("typed_name", "password")}
-        # A native checkbox arrives as "on" (FormData) or true (read from its ref).
-        self._sign_form["consent"] = str(form.get("consent", "")).lower() in ("on", "true")
         yield
-        yield rx.call_script(read_script(PAD_ID), callback=SignState.finish_sign)
-
-    @rx.event
-    def finish_sign(self, pad: dict):
-        """Second step: the pad's image arrived; the service decides."""
-        form, self._sign_form = self._sign_form, {}
-        if not self.sign_busy or not form:
-            return
         try:
-            yield from self._finish(form, pad if isinstance(pad, dict) else {})
+            yield from self._finish(read if isinstance(read, dict) else {})
         finally:
             self.sign_busy = False
 
-    def _finish(self, form: dict, pad: dict):
+    def _finish(self, read: dict):
         user = self.require_user()
         if user is None:
             yield rx.redirect(LOGIN_ROUTE)
             return
         lang = self.ui_lang
-        data_url = "" if pad.get("empty") else str(pad.get("data") or "")
+        data_url = "" if read.get("empty") else str(read.get("data") or "")
         try:
             with db.session_scope() as session:
                 if not _enabled(session):
@@ -205,10 +195,10 @@ class SignState(SessionState):
                 signed = contracts.sign(
                     session, account_id=user.account_id, user_id=user.user_id,
                     contract_id=self.sign_contract_id, lang=lang,
-                    typed_name=form.get("typed_name", ""),
-                    consent=bool(form.get("consent")),
+                    typed_name=str(read.get("typed_name") or "")[:10_000],
+                    consent=read.get("consent") is True,
                     consent_version=contracts.CONSENT_VERSION,
-                    password=form.get("password", ""),
+                    password=str(read.get("password") or "")[:10_000],
                     signature_data_url=data_url,
                     shown_text_sha256=self._sign_hashes.get(lang, ""),
                     ip=self.client_ip, user_agent=self.user_agent)
