@@ -115,6 +115,7 @@ def sha256(data: bytes) -> str:
 # --- the story ----------------------------------------------------------------------------
 
 
+@pytest.mark.journey
 def test_demo_signs_the_pending_contract_in_a_new_tab_and_downloads_the_pdf(page, portal):
     login(page, "demo")
     page.goto("/contracts")
@@ -223,6 +224,7 @@ def test_every_refusal_has_a_clear_message(page, portal):
     assert signature.typed_name == "<script>alert('x')</script> Alex"
 
 
+@pytest.mark.journey
 def test_a_double_click_on_sign_gives_one_signature(page, portal):
     contract_id = issue_contract(portal)
     login(page, "demo")
@@ -236,6 +238,7 @@ def test_a_double_click_on_sign_gives_one_signature(page, portal):
     expect(page.get_by_role("alert").filter(has_text="already signed")).to_have_count(0)
 
 
+@pytest.mark.journey
 def test_a_contract_signed_in_another_tab_is_refused_as_already_signed(page, portal):
     contract_id = issue_contract(portal)
     login(page, "demo")
@@ -268,6 +271,7 @@ def test_a_signed_contract_shows_download_instead_of_the_form(page, portal):
     assert sha256(content) == signatures_of(signed_id)[0].pdf_sha256
 
 
+@pytest.mark.journey
 def test_demo2_cannot_open_demos_contract_by_url(page, portal):
     demo_contracts = contract_ids("100001")
     login(page, "demo2")
