@@ -569,3 +569,29 @@ def test_demo_has_one_signed_and_one_pending_contract_that_verify(session):
     demo2_rows = contracts.list_for_account(session, ctx["demo2"].id, "fr")
     assert [r.status for r in demo2_rows] == ["pending"]
     assert demo2_rows[0].name == "Conditions générales"
+
+
+# --- the PDF's layout ---------------------------------------------------------------------
+
+
+def test_a_long_contract_runs_over_pages_and_the_record_is_the_last_page(session, world):
+    long_body = "\n\n".join(f"{n}. Clause for $account_name. " + "Lorem ipsum dolor sit amet. " * 12
+                            for n in range(1, 40))
+    template = contracts.create_template(session, "long", "Long", "Long", long_body, long_body)
+    contract = contracts.issue(session, template.id, world["alice"].id)
+    result = sign(session, world, contract_id=contract.id)
+    reader = PdfReader(config.get().data_dir / result.pdf_path)
+    assert len(reader.pages) >= 4
+    text = "\n".join(p.extract_text() for p in reader.pages[:-1])
+    assert "39. Clause for Alice Tremblay." in text
+    assert "Typed name: Alice Tremblay" in text
+    assert reader.pages[-1].extract_text().startswith("Signature record")
+
+
+def test_without_a_unicode_font_the_pdf_still_renders(session, world, monkeypatch):
+    monkeypatch.setattr(contracts, "FONT_CANDIDATES", ())
+    monkeypatch.setenv("RXPORTAL_PDF_FONT", "/nonexistent/font.ttf")
+    result = sign(session, world, typed_name="Zoë “Z” Tremblay")
+    record = PdfReader(config.get().data_dir / result.pdf_path).pages[-1].extract_text()
+    assert "Zoë ?Z? Tremblay" in record  # Latin-1 kept, the rest replaced
+    assert result.text_sha256 in record.replace("\n", "")
