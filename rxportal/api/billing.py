@@ -1,7 +1,6 @@
 """Backend HTTP routes for billing: the Stripe webhook endpoint.
 
-Mounted into the Reflex backend with `rx.App(api_transformer=[...billing.app...])` (see
-rxportal/rxportal.py). POST /api/billing/stripe-webhook: the signature is verified with
+Mounted in front of the Reflex backend by rxportal.api.build_api (this module's `routes`). POST /api/billing/stripe-webhook: the signature is verified with
 STRIPE_WEBHOOK_SECRET; a bad one gets 400 and changes nothing; each event is applied once
 (services.payments.handle_event) and answered 200 even when it is a redelivery, so Stripe stops
 sending it; an error answers 500 so Stripe delivers it again later.
@@ -10,7 +9,6 @@ from __future__ import annotations
 
 import logging
 
-from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -50,4 +48,3 @@ async def stripe_webhook(request: Request) -> JSONResponse:
 
 
 routes = [Route(WEBHOOK_PATH, stripe_webhook, methods=["POST"])]
-app = Starlette(routes=routes)

@@ -557,9 +557,10 @@ def _queue_failure_mail(session: Session, payment: Payment) -> None:
         return
     lang = i18n.normalize_language(account.language)
     country = isp_settings.get(session, "country")
+    reason = _outcome(payment).message or MESSAGES["failed"]
     mail.queue(session, account.email, "autopay_failed", lang, name=account.name,
                amount=i18n.format_money(payment.amount_minor, payment.currency, lang, country),
-               reason=i18n.translate(lang, _outcome(payment).message or MESSAGES["failed"]))
+               reason=i18n.translate(lang, reason))
 
 
 # -- reversals (refunds, disputes) -----------------------------------------------------------

@@ -1,7 +1,7 @@
 """A real localstripe (Stripe API emulator) for the tests, on 127.0.0.1 and a free port, plus a
 small HTTP proxy in front of it that a test can stop, or make lose the answer to one request,
 to play "the gateway went down mid-payment". Import the fixtures into a test module with
-`from localstripe_fixture import localstripe, stripe_env, gateway_proxy`."""
+`from tests.integration.localstripe_fixture import localstripe, stripe_env, gateway_proxy`."""
 from __future__ import annotations
 
 import http.client

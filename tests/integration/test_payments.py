@@ -10,8 +10,8 @@ from urllib.parse import urlencode
 import pytest
 from sqlmodel import select
 
-from billing_factory import card_from_number, collect_card, make_account
-from localstripe_fixture import gateway_proxy, localstripe, stripe_env  # noqa: F401
+from tests.billing_factory import card_from_number, collect_card, make_account
+from tests.integration.localstripe_fixture import gateway_proxy, localstripe, stripe_env  # noqa: F401
 from rxportal.models import Invoice, OutboxMail, Transaction
 from rxportal.models.billing import Payment, PaymentMethod
 from rxportal.services import ledger, payments
