@@ -414,11 +414,11 @@ def resume_attempt(session: Session, account_id: int, attempt_id: str) -> PayOut
     return resume(session, payment)
 
 
-def settle_in_flight(session: Session, account_id: int) -> None:
+def settle_in_flight(session: Session, account_id: int, statuses=IN_FLIGHT) -> None:
     """Before a new payment: find out what became of this account's unsettled ones. A payment
     waiting for 3-D Secure that was abandoned is cancelled."""
     pending = session.exec(select(Payment).where(
-        Payment.account_id == account_id, Payment.status.in_(IN_FLIGHT))).all()
+        Payment.account_id == account_id, Payment.status.in_(statuses))).all()
     gateway = get_gateway()
     for payment in pending:
         if not payment.gateway_ref:
