@@ -47,4 +47,14 @@ async def stripe_webhook(request: Request) -> JSONResponse:
     return JSONResponse(body, status_code=status)
 
 
-routes = [Route(WEBHOOK_PATH, stripe_webhook, methods=["POST"])]
+async def stripe_config(_request: Request) -> JSONResponse:
+    """What the browser needs to load Stripe.js: public values only."""
+    from rxportal.services.gateway import stripe_settings
+
+    settings = stripe_settings()
+    return JSONResponse({"publishable_key": settings.publishable_key, "js_url": settings.js_url},
+                        headers={"Cache-Control": "no-store"})
+
+
+routes = [Route(WEBHOOK_PATH, stripe_webhook, methods=["POST"]),
+          Route("/api/billing/stripe-config", stripe_config, methods=["GET"])]
