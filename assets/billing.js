@@ -71,9 +71,9 @@
         return {payment_method: typeof pm === "string" ? pm : (pm && pm.id) || ""};
       }).catch(function (err) { return {error: errorText(err)}; });
     },
-    confirmSepaSetup: function (clientSecret, ibanInputId, name, email) {
+    confirmSepaSetup: function (clientSecret, ibanSelector, name, email) {
       return loadStripe().then(function (stripe) {
-        var input = document.getElementById(ibanInputId);
+        var input = document.querySelector(ibanSelector);
         var iban = input ? input.value.replace(/\s+/g, "").toUpperCase() : "";
         if (!iban) return {error: "iban"};
         return stripe.confirmSepaDebitSetup(clientSecret, {payment_method: {
@@ -82,7 +82,7 @@
         if (!result || result.error) return {error: errorText(result && result.error)};
         var intent = result.setupIntent || {};
         var pm = intent.payment_method;
-        var input = document.getElementById(ibanInputId);
+        var input = document.querySelector(ibanSelector);
         if (input) input.value = "";
         return {payment_method: typeof pm === "string" ? pm : (pm && pm.id) || ""};
       }).catch(function (err) { return {error: errorText(err)}; });

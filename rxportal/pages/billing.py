@@ -339,15 +339,19 @@ def methods_card() -> rx.Component:
                             rx.vstack(
                                 field(t("Account holder"), "holder", autocomplete="name"),
                                 rx.box(
-                                    rx.el.label(t("IBAN"), html_for="iban",
-                                                style={"display": "block", "fontWeight": "500",
-                                                       "marginBottom": "4px"}),
-                                    # No name: the number is read by Stripe.js, never submitted.
-                                    rx.el.input(id="iban", auto_complete="off",
-                                                placeholder="DE89 3704 0044 0532 0130 00",
-                                                style={"width": "100%", "padding": "8px",
-                                                       "border": "1px solid var(--gray-7)",
-                                                       "borderRadius": "6px"}),
+                                    # No id and no name: Reflex's form never collects it; the
+                                    # number is read by Stripe.js in the browser, never sent here.
+                                    rx.el.label(
+                                        rx.el.span(t("IBAN"), style={"display": "block",
+                                                                     "fontWeight": "500",
+                                                                     "marginBottom": "4px"}),
+                                        rx.el.input(class_name="rx-iban", auto_complete="off",
+                                                    placeholder="DE89 3704 0044 0532 0130 00",
+                                                    style={"width": "100%", "padding": "8px",
+                                                           "border": "1px solid var(--gray-7)",
+                                                           "borderRadius": "6px",
+                                                           "boxSizing": "border-box"}),
+                                        style={"display": "block", "width": "100%"}),
                                     rx.text(t("By saving a bank account you authorise us to "
                                               "debit it for your invoices (SEPA mandate)."),
                                             size="1", color_scheme="gray"),

@@ -350,7 +350,7 @@ class PayState(SessionState):
         if kind == "card":
             script = f"window.rxBilling.confirmCardSetup({json.dumps(secret)})"
         else:
-            script = (f"window.rxBilling.confirmSepaSetup({json.dumps(secret)}, 'iban', "
+            script = (f"window.rxBilling.confirmSepaSetup({json.dumps(secret)}, '.rx-iban', "
                       f"{json.dumps(holder)}, {json.dumps(email)})")
         yield rx.call_script(script, callback=PayState.method_collected)
 
