@@ -227,6 +227,9 @@ def pay_form() -> rx.Component:
                 rx.el.fieldset(
                     rx.el.legend(t("What do you want to pay?"), style={"fontWeight": "600"}),
                     rx.el.input(type="hidden", name="purpose", value=PayState.purpose),
+                    # The server-issued attempt this form was rendered with: a second submit of
+                    # the same form (double click) after the payment went through is ignored.
+                    rx.el.input(type="hidden", name="attempt", value=PayState.attempt_id),
                     radio("purpose_choice", "amount_due",
                           t("The amount due: {amount}", amount=PayState.amount_due),
                           PayState.purpose == "amount_due",

@@ -169,8 +169,8 @@ class PayState(SessionState):
     # -- paying ---------------------------------------------------------------------------
     @rx.event
     def submit_payment(self, form: dict):
-        if self.busy:
-            return
+        if self.busy or form.get("attempt", self.attempt_id) != self.attempt_id:
+            return  # a second click of a form already paid (or being paid)
         self.busy = True
         self.pay_error = self.amount_error = self.invoices_error = self.notice = ""
         yield
