@@ -105,6 +105,7 @@ def view(session: Session, account_id: int, lang: str, tx_page: int = 0, inv_pag
 
     cap = data_cap(session, account_id)
     return {
+        "account_name": account.name,
         "currency": account.currency,
         "amount_due": money(figures.amount_due),
         "amount_due_minor": figures.amount_due,
@@ -121,6 +122,22 @@ def view(session: Session, account_id: int, lang: str, tx_page: int = 0, inv_pag
         "has_cap": cap is not None,
         "cap": i18n.format_number(round(cap / 1000**3), lang, country) + " GB" if cap else "",
     }
+
+
+def load_for_session(token: str, lang: str, tx_page: int = 0, inv_page: int = 0):
+    """What BillingState.load_billing does: check the session, then read the page's data.
+    (user, view) or (None, None) when the session is not valid."""
+    from rxportal import db
+    from rxportal.services import auth
+
+    if not token:
+        return None, None
+    with db.session_scope() as session:
+        user = auth.current_user(session, token)
+    if user is None:
+        return None, None
+    with db.session_scope() as session:
+        return user, view(session, user.account_id, lang, tx_page, inv_page)
 
 
 def open_invoice_choices(session: Session, account_id: int, lang: str, limit: int = 50) -> list[dict]:

@@ -47,21 +47,22 @@ def count_invoices(session: Session, account_id: int) -> int:
 
 def list_invoices(session: Session, account_id: int, offset: int = 0,
                   limit: int = 10) -> list[InvoiceRow]:
-    """One page of invoices, newest first, with what is still owed on each (one query)."""
-    owed = (select(Transaction.invoice_id.label("invoice_id"),
-                   func.sum(Transaction.amount_minor).label("balance"))
-            .where(Transaction.account_id == account_id, Transaction.invoice_id.is_not(None))
-            .group_by(Transaction.invoice_id).subquery())
-    rows = session.exec(
-        select(Invoice, func.coalesce(owed.c.balance, 0))
-        .join(owed, owed.c.invoice_id == Invoice.id, isouter=True)
-        .where(Invoice.account_id == account_id)
+    """One page of invoices, newest first, with what is still owed on each: the page is chosen
+    first, then only its invoices' transactions are summed."""
+    page = session.exec(
+        select(Invoice).where(Invoice.account_id == account_id)
         .order_by(Invoice.issued_on.desc(), Invoice.id.desc())
         .offset(max(0, offset)).limit(max(1, min(limit, 100)))
     ).all()
+    ids = [i.id for i in page]
+    balances = dict(session.exec(
+        select(Transaction.invoice_id, func.sum(Transaction.amount_minor))
+        .where(Transaction.invoice_id.in_(ids)).group_by(Transaction.invoice_id)
+    ).all()) if ids else {}
     return [InvoiceRow(i.id, i.number, i.issued_on, i.due_on, i.total_minor,
-                       max(0, int(balance)) if i.status == "open" else 0, i.status)
-            for i, balance in rows]
+                       max(0, int(balances.get(i.id) or 0)) if i.status == "open" else 0,
+                       i.status)
+            for i in page]
 
 
 def invoice_due(session: Session, invoice_id: int) -> int:

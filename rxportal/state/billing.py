@@ -44,37 +44,35 @@ class BillingState(SessionState):
     def inv_page_label(self) -> str:
         return f"{self.inv_page + 1} / {self.inv_pages}"
 
-    def _refresh(self, user) -> None:
-        with db.session_scope() as session:
-            data = billing_view.view(session, user.account_id, self.ui_lang, self.tx_page,
-                                     self.inv_page)
-            self._load_layout(session, user)
+    def _refresh(self) -> bool:
+        user, data = billing_view.load_for_session(self.session_token, self.ui_lang,
+                                                   self.tx_page, self.inv_page)
+        if user is None:
+            return False
+        self.username, self.account_name = user.username, data["account_name"]
+        self.amount_due_text = data["amount_due"]  # the layout's figure, from the same read
         for key in ("amount_due", "open_invoices", "total_balance", "next_cycle_amount",
                     "next_billing_date", "period_start", "has_cap", "cap", "transactions",
                     "tx_page", "tx_pages", "invoices", "inv_page", "inv_pages", "cards", "banks"):
             setattr(self, key, data[key])
         self.loaded = True
+        return True
 
     @rx.event
     def load_billing(self):
         self.billing_error = ""
         self.tx_page = self.inv_page = 0
-        user = self.require_user()
-        if user is None:
-            return
-        self._refresh(user)
+        self._refresh()  # checks the session itself; check_login redirects when it is gone
 
     @rx.event
     def change_page(self, table: str, step: int):
-        user = self.require_user()
-        if user is None:
-            return rx.redirect(LOGIN_ROUTE)
         step = 1 if int(step) > 0 else -1
         if table == "transactions":
             self.tx_page = max(0, min(self.tx_pages - 1, self.tx_page + step))
         else:
             self.inv_page = max(0, min(self.inv_pages - 1, self.inv_page + step))
-        self._refresh(user)
+        if not self._refresh():
+            return rx.redirect(LOGIN_ROUTE)
 
     @rx.event
     def download_invoice(self, invoice_id: str):
