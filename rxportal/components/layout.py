@@ -83,7 +83,7 @@ def logout_button() -> rx.Component:
 def sidebar() -> rx.Component:
     return rx.el.nav(
         rx.vstack(
-            rx.heading(SessionState.isp_name, size="4", padding="8px 12px"),
+            rx.text(SessionState.isp_name, size="4", weight="bold", padding="8px 12px"),
             amount_due_badge(),
             nav_links(),
             rx.spacer(),
@@ -106,7 +106,7 @@ def top_bar() -> rx.Component:
                            on_click=SessionState.toggle_menu, variant="ghost", size="3",
                            aria_label=t("Menu"), aria_expanded=SessionState.menu_open.to_string(),
                            aria_controls="mobile-menu"),
-            rx.heading(SessionState.isp_name, size="4", trim="both"),
+            rx.text(SessionState.isp_name, size="4", weight="bold", trim="both"),
             rx.spacer(),
             rx.text(SessionState.amount_due_text, weight="bold", size="3",
                     aria_label=t("Amount due")),
@@ -140,6 +140,7 @@ def layout(content: rx.Component) -> rx.Component:
             width=["100%", "100%", f"calc(100% - {SIDEBAR_WIDTH})"],
         ),
         min_height="100vh",
+        lang=SessionState.ui_lang,  # screen readers read the page in the chosen language
     )
 
 
@@ -173,7 +174,7 @@ def public_layout(content: rx.Component) -> rx.Component:
             style={"width": "100%", "maxWidth": "440px", "padding": "24px 16px",
                    "boxSizing": "border-box"},
         ),
-        min_height="100vh", background="var(--gray-2)",
+        min_height="100vh", background="var(--gray-2)", lang=SessionState.ui_lang,
     )
 
 

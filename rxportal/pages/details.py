@@ -1,7 +1,7 @@
 """My Details (guide: "My Details" page, items 1-7)."""
 import reflex as rx
 
-from rxportal.components.forms import field, form_message, language_select, submit_button
+from rxportal.components.forms import field, form_message, language_select, portal_form, submit_button
 from rxportal.components.i18n import t
 from rxportal.components.layout import page_title, template
 from rxportal.state.details import DetailsState
@@ -25,19 +25,19 @@ def phone_row(row: rx.Var, index: rx.Var) -> rx.Component:
 
 def details_form() -> rx.Component:
     return rx.card(
-        rx.form.root(
+        portal_form(
             rx.vstack(
                 rx.heading(t("Profile"), as_="h2", size="5"),
                 form_message(DetailsState.details_notice, kind="green"),
                 field(t("Name"), "name", value=DetailsState.name, autocomplete="name",
-                      error=DetailsState.name_error),
+                      error=DetailsState.errors.get("name", "")),
                 field(t("E-mail address"), "email", type="email", value=DetailsState.email,
-                      autocomplete="email", error=DetailsState.email_error,
+                      autocomplete="email", error=DetailsState.errors.get("email", ""),
                       hint=t("Used for billing alerts, service notifications, password resets "
                              "and copies of your support tickets.")),
                 rx.heading(t("Phone numbers"), as_="h3", size="3"),
                 rx.foreach(DetailsState.phones, phone_row),
-                rx.text(DetailsState.phones_error, color_scheme="red", size="2", role="alert"),
+                rx.text(DetailsState.errors.get("phones", ""), color_scheme="red", size="2", role="alert"),
                 rx.button(rx.icon("plus", size=16), t("Add a phone number"), type="button",
                           variant="soft", on_click=DetailsState.add_phone),
                 rx.el.label(
@@ -62,18 +62,18 @@ def details_form() -> rx.Component:
 
 def password_form() -> rx.Component:
     return rx.card(
-        rx.form.root(
+        portal_form(
             rx.vstack(
                 rx.heading(t("Change password"), as_="h2", size="5"),
                 form_message(DetailsState.password_notice, kind="green"),
-                form_message(DetailsState.password_error),
+                form_message(DetailsState.password_errors.get("", "")),
                 field(t("Current password"), "current_password", type="password",
-                      autocomplete="current-password", error=DetailsState.current_password_error),
+                      autocomplete="current-password", error=DetailsState.password_errors.get("current_password", "")),
                 field(t("New password"), "new_password", type="password",
-                      autocomplete="new-password", error=DetailsState.new_password_error,
+                      autocomplete="new-password", error=DetailsState.password_errors.get("new_password", ""),
                       hint=t("At least 8 characters. A few unrelated words make a strong password.")),
                 field(t("Confirm new password"), "confirm_password", type="password",
-                      autocomplete="new-password", error=DetailsState.confirm_password_error),
+                      autocomplete="new-password", error=DetailsState.password_errors.get("confirm_password", "")),
                 submit_button(t("Change Password"), DetailsState.busy),
                 spacing="3", width="100%", align="start",
             ),

@@ -29,18 +29,6 @@ class AuthFormState(SessionState):
         else:
             self.error = message
 
-    @rx.var
-    def email_error(self) -> str:
-        return self.field_errors.get("email", "")
-
-    @rx.var
-    def new_password_error(self) -> str:
-        return self.field_errors.get("new_password", "")
-
-    @rx.var
-    def confirm_password_error(self) -> str:
-        return self.field_errors.get("confirm_password", "")
-
     @rx.event
     def load_login(self):
         self._clear()
@@ -100,7 +88,7 @@ class AuthFormState(SessionState):
 
     @rx.event
     def register(self, form: dict):
-        if self.busy:
+        if self.busy or self._is_repeat("register", form):
             return
         self._clear()
         self.busy = True
@@ -118,7 +106,7 @@ class AuthFormState(SessionState):
 
     @rx.event
     def request_reset(self, form: dict):
-        if self.busy:
+        if self.busy or self._is_repeat("request_reset", form):
             return
         self._clear()
         self.busy = True
@@ -130,7 +118,7 @@ class AuthFormState(SessionState):
 
     @rx.event
     def remind_username(self, form: dict):
-        if self.busy:
+        if self.busy or self._is_repeat("remind_username", form):
             return
         self._clear()
         self.busy = True

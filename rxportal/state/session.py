@@ -5,6 +5,8 @@ Security does not rest on a page guard: every handler that reads or changes acco
 """
 from __future__ import annotations
 
+import os
+
 import reflex as rx
 
 from rxportal import db
@@ -21,8 +23,9 @@ class SessionState(rx.State):
     # The language the visitor chose ("" = the ISP's default), kept in this browser.
     lang: str = rx.LocalStorage("", name="rxportal_lang", sync=True)
     default_lang: str = "en"
-    session_token: str = rx.Cookie("", name=SESSION_COOKIE, path="/", same_site="strict",
-                                   max_age=7 * 24 * 3600)
+    session_token: str = rx.Cookie(
+        "", name=SESSION_COOKIE, path="/", same_site="strict", max_age=7 * 24 * 3600,
+        secure=os.environ.get("RXPORTAL_PUBLIC_URL", "").startswith("https://"))
     # Signed proof that this browser logged in before (lets the real user past throttling).
     device_token: str = rx.LocalStorage("", name="rxportal_device")
 
@@ -34,6 +37,23 @@ class SessionState(rx.State):
     show_usage: bool = True
     show_contracts: bool = True
     menu_open: bool = False
+
+    # action -> (fingerprint of the last submission, when): a double click or a resubmitted form
+    # with the same content is ignored for a few seconds (backend only, never sent to the browser).
+    _last_submissions: dict[str, tuple[str, float]] = {}
+
+    def _is_repeat(self, action: str, form: dict, window_seconds: float = 5.0) -> bool:
+        import hashlib
+        import json
+        import time
+
+        fingerprint = hashlib.sha256(json.dumps(form, sort_keys=True, default=str).encode()).hexdigest()
+        previous = self._last_submissions.get(action)
+        now = time.monotonic()
+        if previous and previous[0] == fingerprint and now - previous[1] < window_seconds:
+            return True
+        self._last_submissions = {**self._last_submissions, action: (fingerprint, now)}
+        return False
 
     @rx.var
     def ui_lang(self) -> str:

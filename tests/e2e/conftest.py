@@ -166,7 +166,10 @@ def browser():
         chromium.close()
 
 
-def new_page(browser, portal, viewport=DESKTOP, lang: str | None = None):
+def new_page(browser, portal, viewport=DESKTOP, lang: str | None = "en"):
+    """A page in a fresh browser context. The language is set in the browser first (English
+    unless told), so that one test's saved choice never leaks into another; lang=None leaves
+    the browser without a choice."""
     context = browser.new_context(viewport=viewport, base_url=portal.url,
                                   is_mobile=viewport["width"] < 500,
                                   has_touch=viewport["width"] < 500)
@@ -225,3 +228,25 @@ def snap(page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def look_at(browser, portal, route: str, name: str, user: str | None = None,
+            ready_selector: str | None = None) -> None:
+    """Open a page in both languages at phone and desktop sizes: screenshot it, check that it
+    does not scroll sideways, and run axe-core. Logs in first when `user` is given."""
+    for lang in ("en", "fr"):
+        for size, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
+            page = new_page(browser, portal, viewport, lang=lang)
+            try:
+                if user:
+                    login(page, user)
+                page.goto(route)
+                wait_ready(page)
+                if ready_selector:
+                    page.locator(ready_selector).first.wait_for()
+                assert page.locator("html").evaluate(
+                    "el => el.scrollWidth <= window.innerWidth + 1"), f"{route} scrolls sideways"
+                snap(page, f"{name}-{lang}-{size}")
+                check_accessibility(page)
+            finally:
+                page.context.close()
