@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-25 11:10:11.373543
+Create Date: 2026-11-25 11:11:50.035735
 """
 from alembic import op
 import sqlalchemy as sa
@@ -70,7 +70,7 @@ def upgrade() -> None:
     sa.Column('idempotency_key', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
     sa.Column('purpose', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('invoice_ids', sa.JSON(), nullable=False),
-    sa.Column('amount_minor', sa.Integer(), nullable=False),
+    sa.Column('amount_minor', sa.BigInteger(), nullable=False),
     sa.Column('currency', sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
     sa.Column('method_id', sa.Integer(), nullable=True),
     sa.Column('gateway', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
@@ -78,8 +78,8 @@ def upgrade() -> None:
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('failure_code', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('failure_message', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
-    sa.Column('refunded_minor', sa.Integer(), nullable=False),
-    sa.Column('disputed_minor', sa.Integer(), nullable=False),
+    sa.Column('refunded_minor', sa.BigInteger(), nullable=False),
+    sa.Column('disputed_minor', sa.BigInteger(), nullable=False),
     sa.Column('autopay_attempt', sa.Integer(), nullable=False),
     sa.Column('run_date', sa.Date(), nullable=True),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),

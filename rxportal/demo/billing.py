@@ -78,3 +78,79 @@ def load(session: Session, ctx: dict) -> None:
             session.add(PaymentMethod(account_id=account.id, gateway_ref=f"pm_demo_{last4}",
                                       kind=kind, brand=brand, last4=last4, exp_month=month,
                                       exp_year=year, autopay=autopay))
+
+
+TEST_CARDS = {"4242": "4242424242424242", "4444": "5555555555554444",
+              "0341": "4000000000000341", "3155": "4000002500003155"}
+DEMO_IBAN = "DE89370400440532013000"
+
+
+def sync_local_gateway(session: Session, webhook_url: str = "", wait_seconds: float = 15) -> str:
+    """For `make run` with localstripe, which starts empty every time: give every saved method
+    in the database a twin in the emulator (same test card by last four digits, the demo IBAN),
+    so the demo customer can pay, and point localstripe's webhooks at the portal.
+    Refuses to touch a real Stripe account."""
+    import time
+    import urllib.parse
+    import urllib.request
+
+    import stripe
+    from sqlmodel import select
+
+    from rxportal.models import Account
+    from rxportal.services.gateway import stripe_settings
+
+    settings = stripe_settings()
+    if not settings.local:
+        return "real Stripe keys are configured: nothing to do"
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            urllib.request.urlopen(f"{settings.api_base}/js.stripe.com/v3/", timeout=2).read()
+            break
+        except OSError:
+            if time.monotonic() > deadline:
+                return f"no local Stripe server at {settings.api_base}"
+            time.sleep(0.3)
+    client = stripe.StripeClient(settings.secret_key, base_addresses={"api": settings.api_base},
+                                 max_network_retries=0)
+    if webhook_url:
+        data = urllib.parse.urlencode({"url": webhook_url,
+                                       "secret": settings.webhook_secret}).encode()
+        urllib.request.urlopen(f"{settings.api_base}/_config/webhooks/rxportal", data=data,
+                               timeout=5).read()
+    methods = session.exec(select(PaymentMethod).where(PaymentMethod.removed_at.is_(None),
+                                                       PaymentMethod.gateway == "stripe")).all()
+    customers = {c.account_id: c for c in session.exec(select(GatewayCustomer)).all()}
+    made = 0
+    for account_id in sorted({m.account_id for m in methods}):
+        row = customers.get(account_id)
+        if row is not None:
+            try:
+                client.v1.customers.retrieve(row.customer_ref)
+                continue  # the emulator still knows this account
+            except stripe.InvalidRequestError:
+                pass
+        account = session.get(Account, account_id)
+        customer = client.v1.customers.create(params={"email": account.email or None,
+                                                      "name": account.name})
+        if row is None:
+            row = GatewayCustomer(account_id=account_id, gateway="stripe",
+                                  customer_ref=customer.id)
+        row.customer_ref = customer.id
+        session.add(row)
+        for method in [m for m in methods if m.account_id == account_id]:
+            if method.kind == "card":
+                created = client.v1.payment_methods.create(params={"type": "card", "card": {
+                    "number": TEST_CARDS.get(method.last4, TEST_CARDS["4242"]),
+                    "exp_month": method.exp_month or 12, "exp_year": method.exp_year or 2030,
+                    "cvc": "123"}})
+            else:
+                created = client.v1.payment_methods.create(params={
+                    "type": "sepa_debit", "sepa_debit": {"iban": DEMO_IBAN},
+                    "billing_details": {"name": account.name, "email": account.email}})
+            client.v1.payment_methods.attach(created.id, params={"customer": customer.id})
+            method.gateway_ref = created.id
+            session.add(method)
+            made += 1
+    return f"local Stripe server at {settings.api_base}: {made} payment methods recreated"

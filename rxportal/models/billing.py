@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Optional
 
-from sqlalchemy import Column, Index, JSON, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, JSON, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from rxportal.models.base import utcnow
 from rxportal.models.core import Invoice, Transaction
 
 # The billing page reads one account's ledger by time and sums it: this index covers both, so
-# an account with 10,000 transactions loads as fast as a new one (bench/billing_page.py).
+# an account with 10,000 transactions loads as fast as a new one (bench/bench_billing_page.py).
 Index("ix_transaction_account_time_amount", Transaction.account_id, Transaction.occurred_at,
       Transaction.amount_minor)
 Index("ix_invoice_account_issued", Invoice.account_id, Invoice.issued_on)
@@ -59,7 +59,7 @@ class Payment(SQLModel, table=True):
     idempotency_key: str = Field(max_length=120, unique=True)
     purpose: str = Field(max_length=16)  # amount_due | invoices | other | autopay
     invoice_ids: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    amount_minor: int
+    amount_minor: int = Field(sa_type=BigInteger)
     currency: str = Field(max_length=3)
     method_id: Optional[int] = Field(default=None, foreign_key="paymentmethod.id")
     gateway: str = Field(default="stripe", max_length=16)
@@ -68,8 +68,8 @@ class Payment(SQLModel, table=True):
     status: str = Field(default="created", max_length=16, index=True)
     failure_code: str = Field(default="", max_length=64)
     failure_message: str = Field(default="", max_length=300)
-    refunded_minor: int = Field(default=0)
-    disputed_minor: int = Field(default=0)
+    refunded_minor: int = Field(default=0, sa_type=BigInteger)
+    disputed_minor: int = Field(default=0, sa_type=BigInteger)
     autopay_attempt: int = Field(default=0)  # 1, 2, 3... for autopay; 0 otherwise
     run_date: Optional[date] = None  # the billing run that made this autopay attempt
     created_at: datetime = Field(default_factory=utcnow, index=True)

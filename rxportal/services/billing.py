@@ -1,6 +1,6 @@
 """What the billing page shows, as plain formatted values: the ledger figures, one page of this
 period's transactions and of invoices (paged in SQL), saved cards and bank accounts, and the
-data cap. Used by the billing state (and timed by bench/billing_page.py)."""
+data cap. Used by the billing state (and timed by bench/bench_billing_page.py)."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timezone

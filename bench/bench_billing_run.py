@@ -2,7 +2,7 @@
 lines, ledger entries, credit applied, invoice e-mail queued; no autopay). Prints accounts per
 second, and checks that a second run for the same date issues nothing.
 
-    python bench/billing_run.py [--accounts 10000]
+    python bench/bench_billing_run.py [--accounts 10000]
 """
 from __future__ import annotations
 

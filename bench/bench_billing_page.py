@@ -3,7 +3,7 @@ services.billing.load_for_session: the session check, the ledger figures, one pa
 period's transactions and of invoices, the methods) for an account with 10 transactions versus
 one with 10,000 (and 1,000 invoices). Prints both times and their ratio (budget: 1.5).
 
-    python bench/billing_page.py [--rounds 50]
+    python bench/bench_billing_page.py [--rounds 50]
 """
 from __future__ import annotations
 
