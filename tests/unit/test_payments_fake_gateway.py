@@ -136,3 +136,22 @@ def test_bank_debit_failing_later_leaves_the_invoice_open(session, fake):
         "failed"
     assert payments.get_payment(session, account.id, outcome.payment_id).status == "failed"
     assert ledger.amount_due(session, account.id) == (6500, 1)
+
+
+def test_stripe_keys_from_the_staff_settings_win_over_the_environment(session, monkeypatch):
+    from rxportal.services import settings as isp_settings
+    from rxportal.services.gateway import stripe_settings
+
+    monkeypatch.delenv("STRIPE_API_BASE", raising=False)
+    monkeypatch.delenv("STRIPE_SECRET_KEY", raising=False)
+    monkeypatch.setenv("RXPORTAL_LOCAL_STRIPE", "http://127.0.0.1:8499")
+    local = stripe_settings()
+    assert (local.local, local.api_base) == (True, "http://127.0.0.1:8499")
+    assert local.js_url == "http://127.0.0.1:8499/js.stripe.com/v3/"
+    isp_settings.put(session, "stripe_secret_key", "sk_live_abc")
+    isp_settings.put(session, "stripe_publishable_key", "pk_live_abc")
+    session.commit()
+    real = stripe_settings()
+    assert (real.local, real.api_base, real.publishable_key, real.js_url) == (
+        False, "https://api.stripe.com", "pk_live_abc", "https://js.stripe.com/v3/")
+    assert isp_settings.masked(session)["stripe_secret_key"] == "••••_abc"

@@ -1,10 +1,13 @@
 """The payment gateway interface. The payment service talks to a `Gateway`; `get_gateway()`
-returns the Stripe implementation configured from the environment:
+returns the Stripe implementation, configured by the ISP settings `stripe_secret_key`,
+`stripe_publishable_key`, `stripe_webhook_secret` (staff console, stored in the database) or,
+when those are empty, by the environment:
 
 - STRIPE_SECRET_KEY: the secret key (sk_...). Without one, the local Stripe emulator
   (localstripe, see scripts/localstripe_server.py) is used with a test key.
-- STRIPE_API_BASE: where the Stripe API is (default https://api.stripe.com, or
-  http://127.0.0.1:8420 when no secret key is set).
+- STRIPE_API_BASE: where the Stripe API is, whatever the keys (tests). Default:
+  https://api.stripe.com with a secret key; without one, the local emulator at
+  RXPORTAL_LOCAL_STRIPE (set by `make run`, default http://127.0.0.1:8420).
 - STRIPE_PUBLISHABLE_KEY, STRIPE_JS_URL: what the browser uses (Stripe.js).
 - STRIPE_WEBHOOK_SECRET: the signing secret of the webhook endpoint.
 
@@ -109,20 +112,53 @@ class StripeSettings:
         return not self.api_base.startswith("https://api.stripe.com")
 
 
+def _stored_keys() -> dict:
+    """The Stripe keys set by the ISP in the database (empty when not set or no database)."""
+    try:
+        from rxportal import db
+        from rxportal.services import settings as isp_settings
+
+        with db.session_scope() as session:
+            return {k: v for k, v in isp_settings.get_many(session, list(STORED_KEYS)).items()
+                    if v}
+    except Exception:  # noqa: BLE001 - no database yet (first set-up): the environment decides
+        return {}
+
+
+STORED_KEYS = {"stripe_secret_key": "STRIPE_SECRET_KEY",
+               "stripe_publishable_key": "STRIPE_PUBLISHABLE_KEY",
+               "stripe_webhook_secret": "STRIPE_WEBHOOK_SECRET"}
+
+
+def _register_settings() -> None:
+    from rxportal.services import settings as isp_settings
+
+    isp_settings.register("stripe_secret_key", "", secret=True)
+    isp_settings.register("stripe_publishable_key", "")
+    isp_settings.register("stripe_webhook_secret", "", secret=True)
+
+
+_register_settings()
+
+
 def stripe_settings() -> StripeSettings:
-    secret = os.environ.get("STRIPE_SECRET_KEY", "").strip()
+    stored = _stored_keys()
+    env = {name: stored.get(key) or os.environ.get(name, "").strip()
+           for key, name in STORED_KEYS.items()}
+    secret = env["STRIPE_SECRET_KEY"]
+    local_server = os.environ.get("RXPORTAL_LOCAL_STRIPE", "").strip().rstrip("/") \
+        or LOCALSTRIPE_DEFAULT
     default_base = "https://api.stripe.com" if secret and not secret.startswith("sk_test_local") \
-        else LOCALSTRIPE_DEFAULT
+        else local_server
     api_base = os.environ.get("STRIPE_API_BASE", "").strip().rstrip("/") or default_base
     local = not api_base.startswith("https://api.stripe.com")
     return StripeSettings(
         secret_key=secret or "sk_test_localstripe",
         api_base=api_base,
-        publishable_key=os.environ.get("STRIPE_PUBLISHABLE_KEY", "").strip() or "pk_test_localstripe",
+        publishable_key=env["STRIPE_PUBLISHABLE_KEY"] or "pk_test_localstripe",
         js_url=os.environ.get("STRIPE_JS_URL", "").strip()
         or (f"{api_base}/js.stripe.com/v3/" if local else "https://js.stripe.com/v3/"),
-        webhook_secret=os.environ.get("STRIPE_WEBHOOK_SECRET", "").strip()
-        or ("whsec_localstripe" if local else ""),
+        webhook_secret=env["STRIPE_WEBHOOK_SECRET"] or ("whsec_localstripe" if local else ""),
     )
 
 
