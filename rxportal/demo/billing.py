@@ -55,8 +55,9 @@ def _in_gateway(session: Session, account, methods) -> bool:
                 info = gateway.attach_method(created.id, customer)
             made.append((info, autopay))
     except (GatewayError, stripe.StripeError, OSError) as error:
-        log.warning("demo payment methods: gateway not reachable (%s); storing placeholders",
-                    error)
+        log.warning("demo payment methods: payment gateway not reachable (%s); storing "
+                    "placeholders (`rxportal billing-local-sync` makes them real)",
+                    type(error).__name__)
         return False
     session.add(GatewayCustomer(account_id=account.id, gateway=gateway.name,
                                 customer_ref=customer))

@@ -276,7 +276,7 @@ def pay_form() -> rx.Component:
                     rx.cond(PayState.paying_with_new_card, rx.vstack(
                         card_element("pay-card-element"),
                         rx.el.label(
-                            rx.el.input(type="checkbox", id="save_card",
+                            rx.el.input(type="checkbox", id="save_card", name="save_card",
                                         checked=PayState.save_card,
                                         on_change=PayState.set_save_card,
                                         style={"width": "18px", "height": "18px"}),
