@@ -16,6 +16,26 @@ def figure(label: rx.Var, value: rx.Var, test_id: str, hint: rx.Component | None
     )
 
 
+def usage_card() -> rx.Component:
+    """Data usage this billing period against the cap (guide item 7)."""
+    return rx.card(
+        rx.text(t("Data usage"), size="2", color_scheme="gray", as_="p"),
+        rx.cond(
+            BillingState.usage_used != "",
+            rx.fragment(
+                rx.text(t("{used} of {cap}", used=BillingState.usage_used, cap=BillingState.cap),
+                        size="5", weight="bold", id="data-usage", as_="p"),
+                rx.progress(value=BillingState.usage_percent, max=100, size="2",
+                            aria_label=t("Data usage"), margin_y="6px"),
+            ),
+            rx.text(t("Data cap"), ": ", BillingState.cap, size="5", weight="bold",
+                    id="data-usage", as_="p"),
+        ),
+        rx.link(t("See data usage"), href="/usage", size="2"),
+        width="100%",
+    )
+
+
 def amount_due_card() -> rx.Component:
     """What is unpaid and the pay button: first on every screen size."""
     return rx.card(
@@ -179,9 +199,7 @@ def billing_page() -> rx.Component:
             figure(t("Total balance"), BillingState.total_balance, "total-balance"),
             figure(t("Next billing cycle amount"), BillingState.next_cycle_amount, "next-cycle"),
             figure(t("Next billing date"), BillingState.next_billing_date, "next-billing-date"),
-            rx.cond(BillingState.has_cap,
-                    figure(t("Data cap"), BillingState.cap, "data-cap",
-                           rx.link(t("See data usage"), href="/usage", size="2"))),
+            rx.cond(BillingState.has_cap, usage_card()),
             columns=rx.breakpoints(initial="1", sm="2", lg="4"), spacing="3", width="100%",
         ),
         transactions_section(),

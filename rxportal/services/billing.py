@@ -104,6 +104,7 @@ def view(session: Session, account_id: int, lang: str, tx_page: int = 0, inv_pag
         (cards if method.kind == "card" else banks).append(entry)
 
     cap = data_cap(session, account_id)
+    usage = _usage_summary(session, account_id, lang, country, today) if cap else None
     return {
         "account_name": account.name,
         "currency": account.currency,
@@ -120,8 +121,21 @@ def view(session: Session, account_id: int, lang: str, tx_page: int = 0, inv_pag
         "inv_total": inv_total,
         "cards": cards, "banks": banks,
         "has_cap": cap is not None,
-        "cap": i18n.format_number(round(cap / 1000**3), lang, country) + " GB" if cap else "",
+        "cap": (usage.cap if usage else
+                i18n.format_number(round(cap / 1000**3), lang, country) + " GB") if cap else "",
+        "usage_used": usage.used if usage else "",
+        "usage_percent": int(usage.percent) if usage else 0,
     }
+
+
+def _usage_summary(session: Session, account_id: int, lang: str, country: str, today: date):
+    """The usage feature's summary for this page (used, cap, percent), when it is installed."""
+    try:
+        from rxportal.services import usage
+    except ImportError:
+        return None
+    summary = getattr(usage, "billing_summary", None)
+    return summary(session, account_id, lang, country, today) if summary else None
 
 
 def load_for_session(token: str, lang: str, tx_page: int = 0, inv_page: int = 0):

@@ -21,6 +21,8 @@ class BillingState(SessionState):
     period_start: str = ""
     has_cap: bool = False
     cap: str = ""
+    usage_used: str = ""
+    usage_percent: int = 0
     transactions: list[dict[str, str]] = []
     tx_page: int = 0
     tx_pages: int = 1
@@ -52,7 +54,8 @@ class BillingState(SessionState):
         self.username, self.account_name = user.username, data["account_name"]
         self.amount_due_text = data["amount_due"]  # the layout's figure, from the same read
         for key in ("amount_due", "open_invoices", "total_balance", "next_cycle_amount",
-                    "next_billing_date", "period_start", "has_cap", "cap", "transactions",
+                    "next_billing_date", "period_start", "has_cap", "cap", "usage_used",
+                    "usage_percent", "transactions",
                     "tx_page", "tx_pages", "invoices", "inv_page", "inv_pages", "cards", "banks"):
             setattr(self, key, data[key])
         self.loaded = True
