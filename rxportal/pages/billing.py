@@ -28,7 +28,7 @@ def usage_card() -> rx.Component:
                 rx.progress(value=BillingState.usage_percent, max=100, size="2",
                             aria_label=t("Data usage"), margin_y="6px"),
             ),
-            rx.text(t("Data cap"), ": ", BillingState.cap, size="5", weight="bold",
+            rx.text(t("Data cap: {cap}", cap=BillingState.cap), size="5", weight="bold",
                     id="data-usage", as_="p"),
         ),
         rx.link(t("See data usage"), href="/usage", size="2"),
