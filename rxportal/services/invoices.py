@@ -144,7 +144,7 @@ def invoice_pdf(session: Session, account_id: int, invoice_id: int,
                       f"{day(invoice.period_start)} – {day(invoice.period_end)}"))
     for label, value in facts:
         pdf.set_font(family, "B", 10)
-        pdf.cell(45, 6, clean(label))
+        pdf.cell(52, 6, clean(label))
         pdf.set_font(family, "", 10)
         pdf.cell(0, 6, clean(value), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
