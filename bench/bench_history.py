@@ -1,7 +1,9 @@
-"""Page data load versus history size: the billing page's load handler (what
-`BillingState.load_billing` does, through the service layer: re-check the session, the ledger
-figures, the ISP's country, the money and date formatting) for a customer with 10 invoices and
-one with 10,000, both in the same database. Budget: the big one at most 1.5 times the small one.
+"""Page data load versus history size: the billing page's load handler through the service layer
+(`billing.load_for_session`, exactly what `BillingState.load_billing` calls: re-check the session,
+figures, the first page of transactions and invoices, saved methods) and the tickets page's list
+(`tickets.list_tickets`, first page), for a customer with 10 invoices (≈20 transactions) and 10
+tickets and one with 10,000 of each, both in the same database. Budget: the big one at most 1.5
+times the small one.
 
 Runs on SQLite and on PostgreSQL (a new database on 127.0.0.1:5432, dropped afterwards).
 """
@@ -56,34 +58,46 @@ def _fill(session, number: str, username: str, invoices: int) -> int:
                            amount_minor=-6500, currency="CAD", occurred_at=at,
                            invoice_id=invoice_id, reference=""))
     session.execute(insert(Transaction), tx)
+    from rxportal.models.tickets import Ticket
+
+    now = datetime.now(timezone.utc)
+    session.execute(insert(Ticket), [
+        dict(account_id=account.id, number=(int(number) % 100 + 1) * 1_000_000 + i, subject=f"Question {i}",
+             status="closed" if i < invoices - 2 else "waiting_for_isp",
+             created_at=now - timedelta(hours=invoices - i),
+             last_activity_at=now - timedelta(hours=invoices - i)) for i in range(invoices)])
     session.flush()
     return account.id
 
 
 def _load_billing(token: str) -> None:
     """What the billing page's on_load handler does, without Reflex."""
+    from rxportal.services import billing
+
+    user, data = billing.load_for_session(token, "en")
+    assert user is not None and data["amount_due"]
+
+
+def _load_tickets(token: str) -> None:
+    """The tickets page's list: re-check the session, then the first page of tickets."""
     from rxportal import db
-    from rxportal.services import auth, i18n, ledger
-    from rxportal.services import settings as isp_settings
+    from rxportal.services import auth, tickets
 
     with db.session_scope() as session:
         user = auth.current_user(session, token)
         assert user is not None
     with db.session_scope() as session:
-        figures = ledger.figures(session, user.account_id)
-        country = isp_settings.get(session, "country")
-    for minor in (figures.amount_due, figures.total_balance, figures.next_cycle_amount):
-        i18n.format_money(minor, figures.currency, "en", country)
-    i18n.format_day(figures.next_billing_date, "en", country)
+        rows, total = tickets.list_tickets(session, user.account_id, "all", 1)
+        assert rows and total
 
 
-def _time(token: str) -> float:
+def _time(load, token: str) -> float:
     for _ in range(20):  # warm caches and the connection pool
-        _load_billing(token)
+        load(token)
     samples = []
     for _ in range(REPEATS):
         started = time.perf_counter()
-        _load_billing(token)
+        load(token)
         samples.append(time.perf_counter() - started)
     return statistics.median(samples) * 1000
 
@@ -103,13 +117,17 @@ def run(database_url: str, label: str) -> list[str]:
     for size in SIZES:
         with db.session_scope() as session:
             tokens[size] = auth.login(session, f"hist{size}", "bench password 123").token
-    times = {size: _time(tokens[size]) for size in SIZES}
-    small, big = times[SIZES[0]], times[SIZES[1]]
-    ratio = big / small
+    rows = []
+    for page, load in (("billing", _load_billing), ("tickets", _load_tickets)):
+        times = {size: _time(load, tokens[size]) for size in SIZES}
+        small, big = times[SIZES[0]], times[SIZES[1]]
+        ratio = big / small
+        rows.append(f"{page} page data load, {label}: history of {SIZES[0]} {small:.2f} ms, "
+                    f"{SIZES[1]:,} {big:.2f} ms (median of {REPEATS}); ratio {ratio:.2f}, "
+                    f"budget {BUDGET_RATIO}: {verdict(ratio <= BUDGET_RATIO)}")
+        print(rows[-1], flush=True)
     db.engine_for(database_url).dispose()
-    return [f"billing page data load, {label}: {SIZES[0]} invoices {small:.2f} ms, "
-            f"{SIZES[1]:,} invoices {big:.2f} ms (median of {REPEATS}); ratio {ratio:.2f}, "
-            f"budget {BUDGET_RATIO}: {verdict(ratio <= BUDGET_RATIO)}"]
+    return rows
 
 
 def main() -> None:
