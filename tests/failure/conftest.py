@@ -16,7 +16,7 @@ import pytest
 
 os.environ["RXPORTAL_E2E_MODE"] = "scaled"  # these failures only exist with several workers
 
-from tests.e2e.conftest import browser, page, portal  # noqa: E402,F401 - the shared fixtures
+from tests.e2e.conftest import browser, localstripe, page, portal  # noqa: E402,F401 - shared fixtures
 
 PG_VERSION = os.environ.get("RXPORTAL_PG_CLUSTER_VERSION") or (
     sorted(os.listdir("/etc/postgresql"))[-1] if os.path.isdir("/etc/postgresql") else "15")
