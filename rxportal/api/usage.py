@@ -10,14 +10,13 @@
 bad record rejects the whole batch (422, with every problem and its record number, from 1).
 A batch_id already received with the same token is not counted again (200, "duplicate": true).
 
-Mount: `rx.App(api_transformer=rxportal.api.usage.app)`, or add `routes` to a Starlette app.
+Mounted by rxportal.api.build_api() (every module's `routes`) in front of Reflex.
 """
 from __future__ import annotations
 
 import json
 
 from sqlalchemy.exc import IntegrityError
-from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -94,4 +93,3 @@ async def post_usage(request: Request) -> JSONResponse:
 
 
 routes = [Route("/api/v1/usage", post_usage, methods=["POST"])]
-app = Starlette(routes=routes)
