@@ -2,6 +2,7 @@
 mounted in front of it."""
 import reflex as rx
 
+from rxportal import jobs  # noqa: F401 - connects the mail outbox to the job queue
 from rxportal.api import build_api
 from rxportal.pages import import_all
 

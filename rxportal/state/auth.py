@@ -100,7 +100,7 @@ class AuthFormState(SessionState):
 
     @rx.event
     def register(self, form: dict):
-        if self.busy:
+        if self.busy or self._is_repeat("register", form):
             return
         self._clear()
         self.busy = True
@@ -118,7 +118,7 @@ class AuthFormState(SessionState):
 
     @rx.event
     def request_reset(self, form: dict):
-        if self.busy:
+        if self.busy or self._is_repeat("request_reset", form):
             return
         self._clear()
         self.busy = True
@@ -130,7 +130,7 @@ class AuthFormState(SessionState):
 
     @rx.event
     def remind_username(self, form: dict):
-        if self.busy:
+        if self.busy or self._is_repeat("remind_username", form):
             return
         self._clear()
         self.busy = True

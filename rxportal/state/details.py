@@ -86,7 +86,7 @@ class DetailsState(SessionState):
 
     @rx.event
     def save_details(self, form: dict):
-        if self.busy:
+        if self.busy or self._is_repeat("save_details", form):
             return
         self.busy = True
         self.errors, self.details_notice = {}, ""
@@ -128,7 +128,7 @@ class DetailsState(SessionState):
 
     @rx.event
     def change_password(self, form: dict):
-        if self.busy:
+        if self.busy or self._is_repeat("change_password", form):
             return
         self.busy = True
         self.password_errors, self.password_notice = {}, ""

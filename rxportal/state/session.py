@@ -35,6 +35,23 @@ class SessionState(rx.State):
     show_contracts: bool = True
     menu_open: bool = False
 
+    # action -> (fingerprint of the last submission, when): a double click or a resubmitted form
+    # with the same content is ignored for a few seconds (backend only, never sent to the browser).
+    _last_submissions: dict[str, tuple[str, float]] = {}
+
+    def _is_repeat(self, action: str, form: dict, window_seconds: float = 5.0) -> bool:
+        import hashlib
+        import json
+        import time
+
+        fingerprint = hashlib.sha256(json.dumps(form, sort_keys=True, default=str).encode()).hexdigest()
+        previous = self._last_submissions.get(action)
+        now = time.monotonic()
+        if previous and previous[0] == fingerprint and now - previous[1] < window_seconds:
+            return True
+        self._last_submissions = {**self._last_submissions, action: (fingerprint, now)}
+        return False
+
     @rx.var
     def ui_lang(self) -> str:
         return i18n.normalize_language(self.lang or self.default_lang)

@@ -219,3 +219,25 @@ def snap(page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def look_at(browser, portal, route: str, name: str, user: str | None = None,
+            ready_selector: str | None = None) -> None:
+    """Open a page in both languages at phone and desktop sizes: screenshot it, check that it
+    does not scroll sideways, and run axe-core. Logs in first when `user` is given."""
+    for lang in ("en", "fr"):
+        for size, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
+            page = new_page(browser, portal, viewport, lang=lang)
+            try:
+                if user:
+                    login(page, user)
+                page.goto(route)
+                wait_ready(page)
+                if ready_selector:
+                    page.locator(ready_selector).first.wait_for()
+                assert page.locator("html").evaluate(
+                    "el => el.scrollWidth <= window.innerWidth + 1"), f"{route} scrolls sideways"
+                snap(page, f"{name}-{lang}-{size}")
+                check_accessibility(page)
+            finally:
+                page.context.close()
