@@ -68,9 +68,10 @@ def projection() -> rx.Component:
         UsageState.will_exceed,
         rx.callout(
             rx.vstack(
-                rx.text(text),
+                rx.text(text, color="var(--gray-12)"),
                 rx.text(t("That is more than your data cap of {cap}. A top-off adds data to "
-                          "this period.", cap=UsageState.cap_text), weight="medium"),
+                          "this period.", cap=UsageState.cap_text), weight="medium",
+                        color="var(--gray-12)"),
                 spacing="1",
             ),
             icon="triangle-alert", color_scheme="orange", role="status", width="100%",
