@@ -161,3 +161,34 @@ def test_a_bad_csv_changes_nothing_and_a_good_one_shows_on_the_page(en_page, por
     open_usage(en_page, "demo2")
     expect(en_page.locator("#usage-used")).to_have_text(
         usage.format_bytes(before.used + 7_000_000_000, "en", "CA"))
+
+
+def test_the_charting_library_loads_only_on_the_usage_page(en_page):
+    requested = []
+    en_page.on("request", lambda request: requested.append(request.url))
+    login(en_page, "demo")
+    en_page.goto("/details")
+    wait_ready(en_page)
+    assert not [url for url in requested if "plotly-basic" in url]
+    en_page.get_by_role("link", name="Data Usage").first.click()
+    en_page.locator(BARS).first.wait_for()
+    assert [url for url in requested if "plotly-basic" in url]
+
+
+def test_top_off_dialog_on_a_phone_in_french(browser, portal):
+    from tests.e2e.conftest import PHONE, check_accessibility, snap
+
+    page = new_page(browser, portal, PHONE, lang="fr")
+    try:
+        open_usage(page)
+        page.get_by_role("button", name="Recharge").click()
+        dialog = page.get_by_role("dialog")
+        expect(dialog.get_by_role("radio")).to_have_count(3)
+        snap(page, "usage-topoff-fr-phone")
+        check_accessibility(page)
+        dialog.get_by_role("button", name="Continuer").click()
+        expect(dialog.locator("#topoff-summary")).to_contain_text("Vous achetez 25\u202fGo pour")
+        snap(page, "usage-topoff-confirm-fr-phone")
+        check_accessibility(page)
+    finally:
+        page.context.close()
