@@ -64,3 +64,9 @@ def language_select(id: str = "language") -> rx.Component:
         ),
         align="center", spacing="2",
     )
+
+
+def portal_form(*children, on_submit, **props) -> rx.Component:
+    """A form whose input is checked by the server (messages in the customer's language),
+    not by the browser's built-in validation."""
+    return rx.form.root(*children, on_submit=on_submit, no_validate=True, **props)

@@ -83,7 +83,7 @@ def logout_button() -> rx.Component:
 def sidebar() -> rx.Component:
     return rx.el.nav(
         rx.vstack(
-            rx.heading(SessionState.isp_name, size="4", padding="8px 12px"),
+            rx.text(SessionState.isp_name, size="4", weight="bold", padding="8px 12px"),
             amount_due_badge(),
             nav_links(),
             rx.spacer(),
@@ -106,7 +106,7 @@ def top_bar() -> rx.Component:
                            on_click=SessionState.toggle_menu, variant="ghost", size="3",
                            aria_label=t("Menu"), aria_expanded=SessionState.menu_open.to_string(),
                            aria_controls="mobile-menu"),
-            rx.heading(SessionState.isp_name, size="4", trim="both"),
+            rx.text(SessionState.isp_name, size="4", weight="bold", trim="both"),
             rx.spacer(),
             rx.text(SessionState.amount_due_text, weight="bold", size="3",
                     aria_label=t("Amount due")),

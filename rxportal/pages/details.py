@@ -1,7 +1,7 @@
 """My Details (guide: "My Details" page, items 1-7)."""
 import reflex as rx
 
-from rxportal.components.forms import field, form_message, language_select, submit_button
+from rxportal.components.forms import field, form_message, language_select, portal_form, submit_button
 from rxportal.components.i18n import t
 from rxportal.components.layout import page_title, template
 from rxportal.state.details import DetailsState
@@ -25,7 +25,7 @@ def phone_row(row: rx.Var, index: rx.Var) -> rx.Component:
 
 def details_form() -> rx.Component:
     return rx.card(
-        rx.form.root(
+        portal_form(
             rx.vstack(
                 rx.heading(t("Profile"), as_="h2", size="5"),
                 form_message(DetailsState.details_notice, kind="green"),
@@ -62,7 +62,7 @@ def details_form() -> rx.Component:
 
 def password_form() -> rx.Component:
     return rx.card(
-        rx.form.root(
+        portal_form(
             rx.vstack(
                 rx.heading(t("Change password"), as_="h2", size="5"),
                 form_message(DetailsState.password_notice, kind="green"),

@@ -1,7 +1,7 @@
 """The login page (guide: "The Login Page", items 1-6)."""
 import reflex as rx
 
-from rxportal.components.forms import field, form_message, submit_button
+from rxportal.components.forms import field, form_message, portal_form, submit_button
 from rxportal.components.i18n import t
 from rxportal.components.layout import public_template
 from rxportal.state.auth import AuthFormState
@@ -10,7 +10,7 @@ from rxportal.state.session import SessionState
 
 def login_card() -> rx.Component:
     return rx.card(
-        rx.form.root(
+        portal_form(
             rx.vstack(
                 rx.heading(t("Log in to your account"), as_="h1", size="6"),
                 form_message(AuthFormState.error),

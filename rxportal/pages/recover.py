@@ -1,14 +1,14 @@
 """Forgotten password or username: both recovered through the e-mail address on file."""
 import reflex as rx
 
-from rxportal.components.forms import field, form_message, submit_button
+from rxportal.components.forms import field, form_message, portal_form, submit_button
 from rxportal.components.i18n import t
 from rxportal.components.layout import public_template
 from rxportal.state.auth import AuthFormState
 
 
 def recovery_form(heading: rx.Var, text: rx.Var, button: rx.Var, handler, field_id: str):
-    return rx.form.root(
+    return portal_form(
         rx.vstack(
             rx.heading(heading, as_="h2", size="4"),
             rx.text(text, size="2"),

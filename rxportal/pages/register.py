@@ -1,7 +1,7 @@
 """First-time registration (guide: "First Time Registration")."""
 import reflex as rx
 
-from rxportal.components.forms import field, form_message, submit_button
+from rxportal.components.forms import field, form_message, portal_form, submit_button
 from rxportal.components.i18n import t
 from rxportal.components.layout import public_template
 from rxportal.state.auth import AuthFormState
@@ -10,7 +10,7 @@ from rxportal.state.auth import AuthFormState
 @public_template(route="/register", title="Register", on_load=[AuthFormState.load_form])
 def register_page() -> rx.Component:
     return rx.card(
-        rx.form.root(
+        portal_form(
             rx.vstack(
                 rx.heading(t("Register an account"), as_="h1", size="6"),
                 rx.text(t("Enter the e-mail address you gave your Internet service provider. "

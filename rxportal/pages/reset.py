@@ -1,7 +1,7 @@
 """Choosing a new password from an e-mailed link, and after logging in with a temporary one."""
 import reflex as rx
 
-from rxportal.components.forms import field, form_message, submit_button
+from rxportal.components.forms import field, form_message, portal_form, submit_button
 from rxportal.components.i18n import t
 from rxportal.components.layout import public_template
 from rxportal.state.auth import ConfirmEmailState, FirstPasswordState, ResetState
@@ -27,7 +27,7 @@ def reset_page() -> rx.Component:
             form_message(ResetState.notice, kind="green"),
             rx.cond(
                 ResetState.token_valid & ~ResetState.done,
-                rx.form.root(
+                portal_form(
                     rx.vstack(new_password_fields(ResetState),
                               submit_button(t("Change Password"), ResetState.busy, width="100%"),
                               spacing="3", width="100%"),
@@ -48,7 +48,7 @@ def reset_page() -> rx.Component:
                  on_load=[FirstPasswordState.load_first_password])
 def first_password_page() -> rx.Component:
     return rx.card(
-        rx.form.root(
+        portal_form(
             rx.vstack(
                 rx.heading(t("Choose your password"), as_="h1", size="6"),
                 rx.text(t("You logged in with a temporary password. Choose your own password "
