@@ -179,6 +179,28 @@ def current(session: Session, account_id: int, today: date | None = None) -> Cur
     )
 
 
+@dataclass(frozen=True)
+class BillingSummary:
+    """What the billing page shows about usage when the service has a cap (guide, Billing
+    item 7): texts in the viewer's language and the share of the cap used."""
+    used: str
+    cap: str
+    percent: int
+    resets_on: str
+
+
+def billing_summary(session: Session, account_id: int, lang: str, country: str = "",
+                    today: date | None = None) -> BillingSummary | None:
+    """None when no active service has a data cap."""
+    figures = current(session, account_id, today)
+    if figures.cap is None:
+        return None
+    return BillingSummary(used=format_bytes(figures.used, lang, country),
+                          cap=format_bytes(figures.cap, lang, country),
+                          percent=int(figures.percent or 0),
+                          resets_on=i18n.format_day(figures.end + timedelta(days=1), lang, country))
+
+
 def history(session: Session, account_id: int, today: date | None = None,
             count: int = HISTORY_PERIODS) -> list[PeriodFigures]:
     """The last `count` periods, oldest first, ending with the current one."""

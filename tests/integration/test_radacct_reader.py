@@ -297,3 +297,23 @@ def test_an_unreachable_radius_database_raises_and_writes_nothing(session):
 def test_no_url_configured_is_a_clear_error(session):
     with pytest.raises(ValueError, match="radacct_url"):
         radacct.sync(session)
+
+
+def test_cli_reads_radacct_and_reports_unknown_users(session, postgres_radius, capsys):
+    from rxportal.cli import main
+
+    account = make_account(session, "300001", billing_day=1)
+    isp_settings.put(session, "timezone", "UTC")
+    session.commit()
+    t0 = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
+    postgres_radius.start("c1", "300001", t0)
+    postgres_radius.stop("c1", t0 + timedelta(hours=1), up=GB, down=4 * GB)
+    postgres_radius.start("c2", "ghost", t0)
+    assert main(["read-radacct", "--url", postgres_radius.url,
+                 "--table", postgres_radius.table]) == 0
+    out = capsys.readouterr().out
+    assert "read 2 rows, 1 with new bytes" in out and "ghost" in out
+    session.expire_all()
+    assert periods_of(session, account) == {date(2026, 11, 1): (4 * GB, GB)}
+    assert main(["read-radacct"]) == 2  # no URL configured
+    assert main(["read-radacct", "--url", "postgresql+psycopg2://postgres@127.0.0.1:1/x"]) == 1

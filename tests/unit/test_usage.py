@@ -422,3 +422,30 @@ def test_another_accounts_purchase_key_is_not_theirs(session):
     assert usage.current(session, demo.id, today=date(2026, 11, 20)).cap == 550 * GB
     assert usage.current(session, demo2.id, today=date(2026, 11, 20)).cap == 550 * GB
     assert len(usage.topoff_history(session, demo.id, date(2026, 11, 15))) == 1
+
+
+def test_billing_summary_only_with_a_cap_in_the_viewers_language(session):
+    capped = make_account(session, number="1", cap_gb=500)
+    unlimited = make_account(session, number="2", cap_gb=None)
+    add(session, capped, date(2026, 11, 20), 125 * GB)
+    summary = usage.billing_summary(session, capped.id, "fr", "CA", today=date(2026, 11, 21))
+    assert (summary.used.replace("\u202f", " "), summary.cap.replace("\u202f", " "),
+            summary.percent) == ("125 Go", "500 Go", 25)
+    assert summary.resets_on == "15 déc. 2026"
+    assert usage.billing_summary(session, unlimited.id, "en", today=date(2026, 11, 21)) is None
+
+
+def test_cli_defines_top_off_products_and_radius_logins(session, capsys):
+    from rxportal.cli import main
+    from rxportal.models.usage import RadiusLogin
+
+    account = make_account(session)
+    session.commit()
+    assert main(["add-topoff", "Top-Off 10 GB", "10", "300"]) == 0
+    assert main(["add-topoff", "", "10", "300"]) == 2
+    assert main(["radius-login", "alex@fibre.example", account.number]) == 0
+    assert main(["radius-login", "x", "no-such-account"]) == 1
+    session.expire_all()
+    product = session.exec(select(TopOffProduct)).one()
+    assert (product.bytes, product.price_minor, product.currency) == (10 * GB, 300, "CAD")
+    assert session.exec(select(RadiusLogin)).one().account_id == account.id
