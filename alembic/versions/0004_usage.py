@@ -51,6 +51,7 @@ def upgrade() -> None:
     sa.Column('seen_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('closed', sa.Boolean(), nullable=False),
     sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['account_id'], ['account.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('source', 'unique_id', name='uq_radacct_session')

@@ -95,6 +95,7 @@ def revoke_api_token(args: argparse.Namespace) -> int:
 
 def read_radacct(args: argparse.Namespace) -> int:
     from sqlalchemy.exc import SQLAlchemyError
+    from sqlalchemy.orm.exc import StaleDataError
 
     from rxportal import db
     from rxportal.services import radacct
@@ -105,6 +106,10 @@ def read_radacct(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(error, file=sys.stderr)
         return 2
+    except StaleDataError:
+        print("another reader counted the same sessions at the same time; nothing was "
+              "written by this run (run it again)", file=sys.stderr)
+        return 1
     except SQLAlchemyError as error:
         print(f"cannot read radacct: {type(error).__name__}: {str(error)[:300]}", file=sys.stderr)
         return 1

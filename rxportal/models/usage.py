@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Optional
 
-from sqlalchemy import BigInteger, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Integer, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from rxportal.models.base import utcnow
@@ -63,6 +63,9 @@ class RadiusLogin(SQLModel, table=True):
     account_id: int = Field(foreign_key="account.id", index=True)
 
 
+_RADACCT_VERSION = Column("version", Integer, nullable=False)
+
+
 class RadacctSession(SQLModel, table=True):
     """How much of one FreeRADIUS accounting session has been counted already, so interim
     updates add only what is new and each session's bytes count once."""
@@ -77,6 +80,10 @@ class RadacctSession(SQLModel, table=True):
     seen_at: datetime  # the time those counters were reported
     closed: bool = Field(default=False)
     updated_at: datetime = Field(default_factory=utcnow)
+    # Optimistic lock: two readers counting the same update at once cannot both commit.
+    version: int = Field(default=1, sa_column=_RADACCT_VERSION)
+
+    __mapper_args__ = {"version_id_col": _RADACCT_VERSION}
 
 
 class TopOffProduct(SQLModel, table=True):

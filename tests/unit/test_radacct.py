@@ -165,3 +165,35 @@ def test_radius_usage_triggers_alerts(session):
                                 down=9 * GB)])
     from rxportal.models.usage import UsageAlertSent
     assert [a.threshold for a in session.exec(select(UsageAlertSent))] == [80]
+
+
+def test_two_readers_at_once_cannot_both_count_an_update(session):
+    """The job and a manual `read-radacct` read the same interim update: one of them fails
+    and writes nothing, so the bytes count once."""
+    import pytest
+    from sqlalchemy.orm.exc import StaleDataError
+    from sqlmodel import Session
+
+    from rxportal import db
+
+    utc_isp(session)
+    account = make_account(session, number="200001")
+    start = at("2026-11-20", 10)
+    radacct.apply(session, [obs("s1", "200001", start, update=at("2026-11-20", 11), down=GB)])
+    session.commit()
+    later = [obs("s1", "200001", start, update=at("2026-11-20", 12), down=3 * GB)]
+    first, second = Session(db.get_engine()), Session(db.get_engine())
+    try:
+        # both load the session's state before either writes (kept: the identity map is weak)
+        loaded = [reader.exec(select(RadacctSession)).one() for reader in (first, second)]
+        assert [state.seen_out for state in loaded] == [GB, GB]
+        radacct.apply(first, later)
+        first.commit()
+        with pytest.raises(StaleDataError):
+            radacct.apply(second, later)
+        second.rollback()
+    finally:
+        first.close()
+        second.close()
+    session.expire_all()
+    assert usage.current(session, account.id, today=date(2026, 11, 20)).bytes_down == 3 * GB
