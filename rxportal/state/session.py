@@ -5,6 +5,8 @@ Security does not rest on a page guard: every handler that reads or changes acco
 """
 from __future__ import annotations
 
+import os
+
 import reflex as rx
 
 from rxportal import db
@@ -21,8 +23,9 @@ class SessionState(rx.State):
     # The language the visitor chose ("" = the ISP's default), kept in this browser.
     lang: str = rx.LocalStorage("", name="rxportal_lang", sync=True)
     default_lang: str = "en"
-    session_token: str = rx.Cookie("", name=SESSION_COOKIE, path="/", same_site="strict",
-                                   max_age=7 * 24 * 3600)
+    session_token: str = rx.Cookie(
+        "", name=SESSION_COOKIE, path="/", same_site="strict", max_age=7 * 24 * 3600,
+        secure=os.environ.get("RXPORTAL_PUBLIC_URL", "").startswith("https://"))
     # Signed proof that this browser logged in before (lets the real user past throttling).
     device_token: str = rx.LocalStorage("", name="rxportal_device")
 

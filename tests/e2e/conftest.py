@@ -160,7 +160,10 @@ def browser():
         chromium.close()
 
 
-def new_page(browser, portal, viewport=DESKTOP, lang: str | None = None):
+def new_page(browser, portal, viewport=DESKTOP, lang: str | None = "en"):
+    """A page in a fresh browser context. The language is set in the browser first (English
+    unless told), so that one test's saved choice never leaks into another; lang=None leaves
+    the browser without a choice."""
     context = browser.new_context(viewport=viewport, base_url=portal.url,
                                   is_mobile=viewport["width"] < 500,
                                   has_touch=viewport["width"] < 500)

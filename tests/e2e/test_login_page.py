@@ -88,7 +88,7 @@ def test_first_login_with_a_temporary_password_requires_a_new_one(browser, porta
 
 
 def test_language_choice_is_kept_after_logging_out_and_in(browser, portal):
-    page = new_page(browser, portal)
+    page = new_page(browser, portal, lang=None)
     page.goto("/")
     wait_ready(page)
     page.get_by_label("Language").select_option("fr")
@@ -103,7 +103,7 @@ def test_language_choice_is_kept_after_logging_out_and_in(browser, portal):
     login(page, "demo2")
     expect(page.get_by_role("heading", name="Facturation", exact=True)).to_be_visible()
     # A new browser gets the language saved for the user at login.
-    other = new_page(browser, portal)
+    other = new_page(browser, portal, lang=None)
     login(other, "demo2")
     expect(other.get_by_role("heading", name="Facturation", exact=True)).to_be_visible()
     other.context.close()
