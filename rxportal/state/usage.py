@@ -49,6 +49,7 @@ class UsageState(SessionState):
     products: list[dict] = []  # {id, name, bytes, price_minor, currency}
     methods: list[dict] = []  # {id, label}
 
+    _account_id: int = 0  # whose figures are shown (backend only)
     topoff_open: bool = False
     topoff_step: str = "choose"  # choose | confirm | done
     selected_product: str = ""
@@ -199,12 +200,19 @@ class UsageState(SessionState):
         self.topoff_open, self.topoff_error, self.topoff_notice = False, "", ""
         self.busy = False
         user = self.require_user()
-        if user is None:
-            return
+        if user is None or user.account_id != self._account_id:
+            # Another login in this browser tab: never show the previous account's figures.
+            self.reset()
+            self._account_id = 0
+            if user is None:
+                return
+            yield
         with db.session_scope() as session:
             if not self._enabled(session):
-                return rx.redirect(HOME_ROUTE, replace=True)
+                yield rx.redirect(HOME_ROUTE, replace=True)
+                return
             self._read(session, user.account_id)
+        self._account_id = user.account_id
         self.loaded = True
 
     def _read(self, session, account_id: int) -> None:

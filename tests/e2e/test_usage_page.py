@@ -192,3 +192,32 @@ def test_top_off_dialog_on_a_phone_in_french(browser, portal):
         check_accessibility(page)
     finally:
         page.context.close()
+
+
+def test_after_logout_the_next_customer_never_sees_the_previous_figures(en_page):
+    from rxportal.services import usage
+
+    demo, _ = figures_of("demo")
+    demo2, _ = figures_of("demo2")
+    demo_text = usage.format_bytes(demo.used, "en", "CA")
+    open_usage(en_page, "demo")
+    expect(en_page.locator("#usage-used")).to_have_text(demo_text)
+    en_page.get_by_role("button", name="Log out").first.click()
+    en_page.wait_for_url(re.compile(r"/$"))
+    wait_ready(en_page)
+    en_page.locator("#username").fill("demo2")
+    en_page.locator("#password").fill("correct-horse-demo")
+    en_page.locator("form button[type=submit]").click()
+    en_page.wait_for_url("**/billing")
+    wait_ready(en_page)
+    # record every figure the page ever shows while demo2 goes to the usage page (no reload)
+    en_page.evaluate("""() => {
+        window.seenUsage = [];
+        new MutationObserver(() => {
+            const el = document.querySelector('#usage-used');
+            if (el) window.seenUsage.push(el.textContent);
+        }).observe(document.body, {subtree: true, childList: true, characterData: true});
+    }""")
+    en_page.get_by_role("link", name="Data Usage").first.click()
+    expect(en_page.locator("#usage-used")).to_have_text(usage.format_bytes(demo2.used, "en", "CA"))
+    assert demo_text not in en_page.evaluate("() => window.seenUsage")
