@@ -317,3 +317,22 @@ def test_cli_reads_radacct_and_reports_unknown_users(session, postgres_radius, c
     assert periods_of(session, account) == {date(2026, 11, 1): (4 * GB, GB)}
     assert main(["read-radacct"]) == 2  # no URL configured
     assert main(["read-radacct", "--url", "postgresql+psycopg2://postgres@127.0.0.1:1/x"]) == 1
+
+
+def test_the_periodic_job_reads_radacct_when_configured(session, mariadb_radius):
+    from rxportal.tasks.usage import read_radacct as job
+
+    assert job.call_local() == 0  # nothing configured: nothing to do
+    configure(session, mariadb_radius)
+    account = make_account(session, "300001", billing_day=1)
+    session.commit()
+    t0 = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
+    mariadb_radius.start("j", "300001", t0)
+    mariadb_radius.interim("j", t0 + timedelta(minutes=5), up=10, down=20)
+    assert job.call_local() == 1
+    assert job.call_local() == 0
+    session.expire_all()
+    assert periods_of(session, account) == {date(2026, 11, 1): (20, 10)}
+    isp_settings.put(session, "radacct_url", "mysql+pymysql://root:@127.0.0.1:1/none")
+    session.commit()
+    assert job.call_local() == 0  # the RADIUS database is down: logged, retried next run
