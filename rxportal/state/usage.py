@@ -8,7 +8,7 @@ from datetime import date
 
 import plotly.graph_objects as go
 import reflex as rx
-from babel.dates import format_date, format_skeleton
+from babel.dates import format_skeleton
 
 from rxportal import db
 from rxportal.services import i18n, usage

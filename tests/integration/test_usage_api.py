@@ -11,7 +11,7 @@ from rxportal import db
 from rxportal.api import build_api
 from rxportal.models import Account
 from rxportal.models.usage import ApiToken, UsageSample
-from rxportal.services import api_tokens, usage
+from rxportal.services import api_tokens
 
 URL = "/api/v1/usage"
 
