@@ -1,6 +1,8 @@
 # rxportal: `make run` serves the portal with demo data; `make test` runs every test.
 # Both install whatever is missing first (virtual environment, bun, browser, test servers).
 SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
+QUIET_PIP := 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -33,11 +35,11 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.run-deps: pyproject.toml | $(VENV)/bin/python
-	$(BIN)/pip install -q -e .
+	$(BIN)/pip install -q -e . $(QUIET_PIP)
 	touch $@
 
 $(VENV)/.test-deps: pyproject.toml $(VENV)/.run-deps
-	$(BIN)/pip install -q -e ".[test]"
+	$(BIN)/pip install -q -e ".[test]" $(QUIET_PIP)
 	touch $@
 
 $(TOOLS)/bun: tools/package.json tools/package-lock.json
