@@ -224,4 +224,5 @@ def usage_page() -> rx.Component:
             rx.center(rx.spinner(size="3"), width="100%", padding="48px"),
         ),
         width="100%",
+        on_unmount=UsageState.forget_usage,
     )

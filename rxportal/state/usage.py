@@ -215,6 +215,13 @@ class UsageState(SessionState):
         self._account_id = user.account_id
         self.loaded = True
 
+    @rx.event
+    def forget_usage(self):
+        """Leaving the page (or logging out from it): drop the figures, so the next login in
+        this browser tab never sees them, not even for the moment before its own load."""
+        self.reset()
+        self._account_id = 0
+
     def _read(self, session, account_id: int) -> None:
         from sqlmodel import select
 
