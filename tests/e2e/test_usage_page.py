@@ -221,3 +221,35 @@ def test_after_logout_the_next_customer_never_sees_the_previous_figures(en_page)
     en_page.get_by_role("link", name="Data Usage").first.click()
     expect(en_page.locator("#usage-used")).to_have_text(usage.format_bytes(demo2.used, "en", "CA"))
     assert demo_text not in en_page.evaluate("() => window.seenUsage")
+
+
+def test_the_json_api_of_the_running_portal_feeds_the_page(en_page, portal):
+    import json
+    import urllib.error
+    import urllib.request
+
+    from rxportal.services import usage
+
+    before, _ = figures_of("demo2")
+    token = portal.cli("create-api-token", "e2e billing system").stdout.strip().splitlines()[-1]
+    body = json.dumps({"batch_id": "e2e-1", "records": [
+        {"account": "100002", "date": before.start.isoformat(), "bytes_down": 5_000_000_000,
+         "bytes_up": 0}]}).encode()
+
+    def post(auth):
+        request = urllib.request.Request(f"{portal.url}/api/v1/usage", data=body, method="POST",
+                                         headers={"Content-Type": "application/json",
+                                                  "Authorization": auth})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as answer:
+                return answer.status, json.loads(answer.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
+
+    assert post("Bearer rxp_not-a-token")[0] == 401
+    assert post(f"Bearer {token}") == (200, {"batch_id": "e2e-1", "records": 1,
+                                             "duplicate": False})
+    assert post(f"Bearer {token}")[1]["duplicate"] is True
+    open_usage(en_page, "demo2")
+    expect(en_page.locator("#usage-used")).to_have_text(
+        usage.format_bytes(before.used + 5_000_000_000, "en", "CA"))
