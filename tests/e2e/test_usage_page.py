@@ -44,6 +44,7 @@ def test_usage_page_looks_right_everywhere(browser, portal):
     look_at(browser, portal, "/usage", "usage", user="demo", ready_selector=BARS)
 
 
+@pytest.mark.journey
 def test_demo_sees_the_period_against_the_cap_and_twelve_bars(en_page):
     figures, _ = figures_of("demo")
     from rxportal.services import usage
@@ -86,6 +87,7 @@ def test_the_page_in_french(browser, portal):
         page.context.close()
 
 
+@pytest.mark.journey
 def test_unlimited_demo2_sees_no_cap_no_top_off_and_only_her_usage(en_page):
     from rxportal.services import usage
 
@@ -223,6 +225,7 @@ def test_after_logout_the_next_customer_never_sees_the_previous_figures(en_page)
     assert demo_text not in en_page.evaluate("() => window.seenUsage")
 
 
+@pytest.mark.journey
 def test_the_json_api_of_the_running_portal_feeds_the_page(en_page, portal):
     import json
     import urllib.error
