@@ -169,8 +169,8 @@ def confirm_step() -> rx.Component:
                 ),
                 width="100%",
             ),
-            rx.text(t("Top-offs cannot be paid online yet. Please contact us to add data."),
-                    color_scheme="gray", size="2", id="topoff-no-method"),
+            rx.text(t("You have no saved card. Add one on the Billing page, then come back to "
+                      "buy a top-off."), color_scheme="gray", size="2", id="topoff-no-method"),
         ),
         rx.hstack(
             rx.button(t("Back"), on_click=UsageState.back_to_choose, variant="soft",

@@ -21,15 +21,10 @@ CAP_LINE = "#d6409f"
 
 
 def payment_service():
-    """The billing feature's payments module when it offers top-off payments: it lands
-    separately and must provide `topoff_methods(session, account_id)` (saved methods with `id`
-    and `label`) and `topoff_charge(session, account_id)` (a `usage.Charge`)."""
-    try:
-        from rxportal.services import payments
-    except ImportError:
-        return None
-    ready = hasattr(payments, "topoff_charge") and hasattr(payments, "topoff_methods")
-    return payments if ready else None
+    """How top-offs are paid: the billing feature's gateway and saved cards."""
+    from rxportal.services import usage_payments
+
+    return usage_payments
 
 
 class UsageState(SessionState):
@@ -249,8 +244,7 @@ class UsageState(SessionState):
                           "price_minor": p.price_minor, "currency": p.currency}
                          for p in usage.topoff_products(session, account_id)] if self.has_cap else []
         payments = payment_service()
-        self.methods = [{"id": str(m.id), "label": m.label} for m in
-                        payments.topoff_methods(session, account_id)] if payments else []
+        self.methods = payments.topoff_methods(session, account_id) if self.has_cap else []
 
     @rx.event
     def open_topoff(self):

@@ -131,10 +131,7 @@ def test_the_top_off_dialog_offers_the_products_and_confirms(en_page):
     dialog.get_by_role("button", name="Continue").click()
     expect(dialog.locator("#topoff-summary")).to_have_text("You are buying 50 GB for $9.00.")
     expect(dialog).to_contain_text("Your data cap for this period becomes 550 GB.")
-    # Paying waits for the billing feature's payment service (not merged yet): nothing can be
-    # charged, and the page says so instead of pretending.
-    expect(dialog.locator("#topoff-no-method")).to_be_visible()
-    expect(dialog.get_by_role("button", name="Confirm and pay")).to_be_disabled()
+    expect(dialog.get_by_label("Pay with")).to_be_visible()
     dialog.get_by_role("button", name="Back").click()
     expect(dialog.get_by_role("radio")).to_have_count(3)
     dialog.get_by_role("button", name="Cancel").click()
@@ -256,3 +253,27 @@ def test_the_json_api_of_the_running_portal_feeds_the_page(en_page, portal):
     open_usage(en_page, "demo2")
     expect(en_page.locator("#usage-used")).to_have_text(
         usage.format_bytes(before.used + 5_000_000_000, "en", "CA"))
+
+
+@pytest.mark.journey
+def test_zz_a_top_off_paid_with_the_saved_card_raises_the_cap_once(en_page, portal):
+    """Runs last in this file: it leaves demo with 50 GB more this period."""
+    open_usage(en_page)
+    en_page.get_by_role("button", name="Top-Off").click()
+    dialog = en_page.get_by_role("dialog")
+    dialog.get_by_text("50 GB for $9.00").click()
+    dialog.get_by_role("button", name="Continue").click()
+    pay = dialog.get_by_role("button", name="Confirm and pay")
+    pay.dblclick()
+    expect(dialog).to_contain_text("Your data cap is now 550 GB", timeout=30_000)
+    dialog.get_by_role("button", name="Close").click()
+    expect(en_page.locator("#usage-cap")).to_have_text("550 GB")
+    expect(en_page.locator("#usage-topoffs")).to_contain_text("50 GB")
+    portal.mail.wait_for("demo@example.net", "Receipt for your data top-off")
+    from rxportal import db
+    from rxportal.models import Transaction
+
+    with db.session_scope() as session:
+        charges = session.exec(select(Transaction).where(
+            Transaction.description.like("Data top-off%"))).all()
+    assert len(charges) == 1 and charges[0].amount_minor == 900
