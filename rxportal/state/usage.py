@@ -304,11 +304,6 @@ class UsageState(SessionState):
                     self.busy = False
                     yield rx.redirect(HOME_ROUTE, replace=True)
                     return
-                if payments is None:
-                    self.topoff_error = self._(
-                        "Top-offs cannot be paid online yet. Please contact us to add data.")
-                    self.busy = False
-                    return
                 method_id = int(self.selected_method) if self.selected_method.isdigit() else None
                 purchase = usage.purchase_topoff(
                     session, user.account_id, int(self.selected_product), self.request_key,

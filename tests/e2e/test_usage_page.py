@@ -277,3 +277,7 @@ def test_zz_a_top_off_paid_with_the_saved_card_raises_the_cap_once(en_page, port
         charges = session.exec(select(Transaction).where(
             Transaction.description.like("Data top-off%"))).all()
     assert len(charges) == 1 and charges[0].amount_minor == 900
+    # the billing page shows the charge and the raised cap
+    en_page.get_by_role("link", name="Billing").first.click()
+    expect(en_page.locator("#transactions")).to_contain_text("Data top-off: 50 GB")
+    expect(en_page.get_by_text("550 GB").first).to_be_visible()
