@@ -162,12 +162,22 @@ class SessionState(rx.State):
         self.menu_open = not self.menu_open
 
     @rx.event
-    def logout(self):
+    async def logout(self):
         if self.session_token:
             with db.session_scope() as session:
                 auth.logout(session, self.session_token)
         self.session_token = ""
         self._forget_user()
         self.menu_open = False
+        await self._reset_page_states()
         return [rx.remove_cookie(SESSION_COOKIE, {"path": "/"}),
                 rx.redirect(LOGIN_ROUTE, replace=True)]
+
+    async def _reset_page_states(self) -> None:
+        """Empty every page's state, so the next login in this tab never shows, even for a
+        moment, what the previous customer saw."""
+        pending = list(type(self).get_substates())
+        while pending:
+            state_class = pending.pop()
+            (await self.get_state(state_class)).reset()
+            pending.extend(state_class.get_substates())
