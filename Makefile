@@ -24,6 +24,7 @@ test: install-test
 	. scripts/env.sh && $(BIN)/python -m pytest tests/unit tests/integration -q -p no:cacheprovider
 	. scripts/env.sh && $(BIN)/python -m pytest tests/e2e -q -p no:cacheprovider
 	. scripts/env.sh && RXPORTAL_E2E_MODE=scaled $(BIN)/python -m pytest tests/e2e -q -p no:cacheprovider -m journey
+	. scripts/env.sh && $(BIN)/python -m pytest tests/failure -q -p no:cacheprovider
 
 test-unit: install-test
 	. scripts/env.sh && $(BIN)/python -m pytest tests/unit tests/integration -q

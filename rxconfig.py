@@ -1,7 +1,49 @@
 """Reflex configuration. Every deploy-specific value comes from the environment (see README)."""
+import functools
 import os
 
 import reflex as rx
+
+
+def _respawn_failed_workers() -> None:
+    """Granian, Reflex's production server, stops the WHOLE app when one backend worker dies
+    (Reflex 0.10.1 does not pass `respawn_failed_workers`, nor read GRANIAN_* variables). Make it
+    start a new worker instead: the customers of the dead one reconnect to the others and carry
+    on (their state is in Redis). Proven by tests/failure/test_worker_killed.py."""
+    try:
+        from granian.server import common
+    except ImportError:
+        return
+    init = common.AbstractServer.__init__
+    if getattr(init, "_rxportal_respawn", False):
+        return
+
+    @functools.wraps(init)
+    def init_with_respawn(self, *args, **kwargs):
+        kwargs.setdefault("respawn_failed_workers", True)
+        init(self, *args, **kwargs)
+
+    init_with_respawn._rxportal_respawn = True
+    common.AbstractServer.__init__ = init_with_respawn
+
+
+_respawn_failed_workers()
+
+
+class _RadixThemes(rx.plugins.RadixThemesPlugin):
+    """Radix Themes with only the colour scales the portal uses, when RXPORTAL_RADIX_COLORS lists
+    them (e.g. "indigo,slate,gray,red,amber,green"): Radix's documented split import instead of
+    its 812 KB styles.css, whose 31 colour scales are 35 KB of the 86 KB it weighs compressed
+    (see bench/README.md). Unset: the whole stylesheet, as Reflex ships it."""
+
+    def get_stylesheet_paths(self, **context):
+        colors = [c.strip() for c in os.environ.get("RXPORTAL_RADIX_COLORS", "").split(",")
+                  if c.strip().isalpha()]
+        if not self.enabled or not colors:
+            return super().get_stylesheet_paths(**context)
+        return ("@radix-ui/themes/tokens/base.css",
+                *(f"@radix-ui/themes/tokens/colors/{c}.css" for c in colors),
+                "@radix-ui/themes/components.css", "@radix-ui/themes/utilities.css")
 
 _port = int(os.environ.get("RXPORTAL_PORT", "3000"))
 
@@ -16,6 +58,6 @@ config = rx.Config(
     redis_url=os.environ.get("REDIS_URL") or None,
     telemetry_enabled=False,
     show_built_with_reflex=False,
-    plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(accent_color="indigo", radius="medium"))],
+    plugins=[_RadixThemes(theme=rx.theme(accent_color="indigo", radius="medium"))],
     disable_plugins=["reflex.plugins.sitemap.SitemapPlugin"],
 )

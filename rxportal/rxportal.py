@@ -4,6 +4,7 @@ import reflex as rx
 
 from rxportal import jobs  # noqa: F401 - connects the mail outbox to the job queue
 from rxportal.api import build_api
+from rxportal.outage import backend_exception_handler
 from rxportal.pages import import_all
 
 import_all()
@@ -15,4 +16,5 @@ app = rx.App(
                      # Billing: Stripe.js loader and Card Element helpers (assets/billing.js).
                      rx.el.script(src="/billing.js")],
     api_transformer=build_api(),
+    backend_exception_handler=backend_exception_handler,
 )

@@ -145,6 +145,19 @@ class SessionState(rx.State):
                 self._load_layout(session, user)
 
     @rx.event
+    async def forms_ready(self):
+        """After a failed handler (e.g. the database was out of reach, see rxportal/outage.py):
+        handlers set their page's `busy` before the work, so re-enable the pages' forms."""
+        pending = list(type(self).get_substates())
+        while pending:
+            cls = pending.pop()
+            pending.extend(cls.get_substates())
+            if "busy" in cls.base_vars:
+                # Always assigned: the failed event's changes were not kept on the server, but
+                # the browser got its `busy = True` before the failure.
+                (await self.get_state(cls)).busy = False
+
+    @rx.event
     def toggle_menu(self):
         self.menu_open = not self.menu_open
 

@@ -62,8 +62,22 @@ def first_link(message) -> str:
 
 
 class Portal:
-    def __init__(self, url: str, env: dict, mail: MailBox, data_dir: Path):
+    def __init__(self, url: str, env: dict, mail: MailBox, data_dir: Path,
+                 process: subprocess.Popen | None = None, smtp=None):
         self.url, self.env, self.mail, self.data_dir = url, env, mail, data_dir
+        # For the failure tests: the app's process (its backend workers are its descendants)
+        # and the SMTP server's controller (stopped and started again).
+        self.process, self.smtp = process, smtp
+
+    def stop_smtp(self) -> None:
+        self.smtp.stop()
+
+    def start_smtp(self) -> None:
+        """The SMTP server again, on the same port (a stopped controller cannot restart)."""
+        from aiosmtpd.controller import Controller
+
+        self.smtp = Controller(self.mail, hostname=self.smtp.hostname, port=self.smtp.port)
+        self.smtp.start()
 
     def cli(self, *args: str) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-m", "rxportal.cli", *args], env=self.env,
@@ -104,7 +118,7 @@ def _scaled_mode_env() -> tuple[dict, callable]:
 
     name = f"rxportal_e2e_{uuid.uuid4().hex[:8]}"
     admin = create_engine("postgresql://postgres@127.0.0.1:5432/postgres",
-                          isolation_level="AUTOCOMMIT")
+                          isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     redis_db = os.environ.get("RXPORTAL_E2E_REDIS_DB", "7")
@@ -179,11 +193,15 @@ def portal(tmp_path_factory, localstripe):  # noqa: F811
                               start_new_session=True)
     try:
         _wait_until_up(url, app, app_log)
-        yield Portal(url, env, mail, data_dir)
+        portal = Portal(url, env, mail, data_dir, process=app, smtp=controller)
+        yield portal
     finally:
         _stop(app)
         _stop(worker)
-        controller.stop()
+        try:
+            portal.smtp.stop()
+        except (NameError, AssertionError, RuntimeError):  # not started, or stopped by a test
+            controller.stop() if controller.loop.is_running() else None
         cleanup()
 
 

@@ -1,0 +1,156 @@
+"""Page data load versus history size: the billing page's load handler through the service layer
+(`billing.load_for_session`, exactly what `BillingState.load_billing` calls: re-check the session,
+figures, the first page of transactions and invoices, saved methods) and the tickets page's list
+(`tickets.list_tickets`, first page), for a customer with 10 invoices (≈20 transactions) and 10
+tickets and one with 10,000 of each, both in the same database. Budget: the big one at most 1.5
+times the small one.
+
+Runs on SQLite and on PostgreSQL (a new database on 127.0.0.1:5432, dropped afterwards).
+"""
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import record, verdict  # noqa: E402
+
+BUDGET_RATIO = 1.5
+SIZES = (10, 10_000)
+REPEATS = int(os.environ.get("RXPORTAL_BENCH_REPEATS", "300"))
+
+
+def _fill(session, number: str, username: str, invoices: int) -> int:
+    """An account with `invoices` monthly invoices (each a charge; all but the last two paid)."""
+    from sqlalchemy import insert
+
+    from rxportal.models import Invoice, Transaction
+    from tests.factories import make_account, make_service, make_user
+
+    account = make_account(session, number=number, email=f"{username}@example.org")
+    make_user(session, account, username=username, password="bench password 123")
+    make_service(session, account, price_minor=6500)
+    start = date(2026, 10, 1) - timedelta(days=30 * invoices)
+    rows = [dict(account_id=account.id, number=f"B{number}-{i}", issued_on=start + timedelta(days=30 * i),
+                 due_on=start + timedelta(days=30 * i + 14), currency="CAD", total_minor=6500,
+                 status="paid" if i < invoices - 2 else "open",
+                 period_start=start + timedelta(days=30 * i),
+                 created_at=datetime.now(timezone.utc)) for i in range(invoices)]
+    session.execute(insert(Invoice), rows)
+    ids = session.exec(
+        __import__("sqlmodel").select(Invoice.id, Invoice.status)
+        .where(Invoice.account_id == account.id).order_by(Invoice.id)).all()
+    at = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    tx = []
+    for invoice_id, status in ids:
+        tx.append(dict(account_id=account.id, kind="charge", description="Service",
+                       amount_minor=6500, currency="CAD", occurred_at=at, invoice_id=invoice_id,
+                       reference=""))
+        if status == "paid":
+            tx.append(dict(account_id=account.id, kind="payment", description="Payment",
+                           amount_minor=-6500, currency="CAD", occurred_at=at,
+                           invoice_id=invoice_id, reference=""))
+    session.execute(insert(Transaction), tx)
+    from rxportal.models.tickets import Ticket
+
+    now = datetime.now(timezone.utc)
+    session.execute(insert(Ticket), [
+        dict(account_id=account.id, number=(int(number) % 100 + 1) * 1_000_000 + i, subject=f"Question {i}",
+             status="closed" if i < invoices - 2 else "waiting_for_isp",
+             created_at=now - timedelta(hours=invoices - i),
+             last_activity_at=now - timedelta(hours=invoices - i)) for i in range(invoices)])
+    session.flush()
+    return account.id
+
+
+def _load_billing(token: str) -> None:
+    """What the billing page's on_load handler does, without Reflex."""
+    from rxportal.services import billing
+
+    user, data = billing.load_for_session(token, "en")
+    assert user is not None and data["amount_due"]
+
+
+def _load_tickets(token: str) -> None:
+    """The tickets page's list: re-check the session, then the first page of tickets."""
+    from rxportal import db
+    from rxportal.services import auth, tickets
+
+    with db.session_scope() as session:
+        user = auth.current_user(session, token)
+        assert user is not None
+    with db.session_scope() as session:
+        rows, total = tickets.list_tickets(session, user.account_id, "all", 1)
+        assert rows and total
+
+
+def _time(load, token: str) -> float:
+    for _ in range(20):  # warm caches and the connection pool
+        load(token)
+    samples = []
+    for _ in range(REPEATS):
+        started = time.perf_counter()
+        load(token)
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples) * 1000
+
+
+def run(database_url: str, label: str) -> list[str]:
+    from rxportal import config, db
+    from rxportal.services import auth, migrations
+
+    os.environ["DATABASE_URL"] = database_url
+    if hasattr(config.get, "cache_clear"):
+        config.get.cache_clear()
+    migrations.upgrade()
+    tokens = {}
+    with db.session_scope() as session:
+        for size in SIZES:
+            _fill(session, f"77{size}", f"hist{size}", size)
+    for size in SIZES:
+        with db.session_scope() as session:
+            tokens[size] = auth.login(session, f"hist{size}", "bench password 123").token
+    rows = []
+    for page, load in (("billing", _load_billing), ("tickets", _load_tickets)):
+        times = {size: _time(load, tokens[size]) for size in SIZES}
+        small, big = times[SIZES[0]], times[SIZES[1]]
+        ratio = big / small
+        rows.append(f"{page} page data load, {label}: history of {SIZES[0]} {small:.2f} ms, "
+                    f"{SIZES[1]:,} {big:.2f} ms (median of {REPEATS}); ratio {ratio:.2f}, "
+                    f"budget {BUDGET_RATIO}: {verdict(ratio <= BUDGET_RATIO)}")
+        print(rows[-1], flush=True)
+    db.engine_for(database_url).dispose()
+    return rows
+
+
+def main() -> None:
+    os.environ.setdefault("RXPORTAL_SECRET_KEY", "bench-secret-key")
+    os.environ.setdefault("RXPORTAL_BCRYPT_ROUNDS", "4")
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["RXPORTAL_DATA_DIR"] = tmp
+        rows += run(f"sqlite:///{tmp}/history.db", "SQLite")
+    from sqlalchemy import create_engine, text
+
+    name = f"rxportal_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine("postgresql://postgres@127.0.0.1:5432/postgres",
+                          isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        rows += run(f"postgresql://postgres@127.0.0.1:5432/{name}", "PostgreSQL")
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    record("Page data load vs history size (bench_history.py)", rows)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,130 @@
+"""First load of the login and billing pages: Lighthouse 12.2.3 (tools/node_modules) in Debian's
+headless Chromium, with its default phone profile (mobile screen, simulated slow 4G and CPU).
+
+Figures per page: performance score (budget 90), largest contentful paint, and the compressed
+bytes of JavaScript and CSS the page loads (budget 250 KB), with the three heaviest files, so that
+what can be cut is visible. The billing page is loaded logged in: a Chromium started here with a
+remote-debugging port gets the customer's session cookie first, then Lighthouse drives it.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import ROOT, login_tokens, record, running_portal, verdict  # noqa: E402
+
+LIGHTHOUSE = ROOT / "tools" / "node_modules" / ".bin" / "lighthouse"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+BUDGET_SCORE = 90
+BUDGET_KB = 250
+# The trimmed Radix stylesheet (rxconfig.py): only these colour scales.
+SLIM_COLORS = os.environ.get("RXPORTAL_BENCH_SLIM_COLORS", "indigo,slate,gray,red,amber,green")
+DEBUG_PORT = int(os.environ.get("RXPORTAL_BENCH_DEBUG_PORT", "3899"))
+
+
+def _start_chromium(profile: Path) -> subprocess.Popen:
+    process = subprocess.Popen(
+        [CHROMIUM, *FLAGS, f"--remote-debugging-port={DEBUG_PORT}",
+         "--remote-debugging-address=127.0.0.1", f"--user-data-dir={profile}", "about:blank"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    import urllib.request
+
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{DEBUG_PORT}/json/version", timeout=1)
+            return process
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("Chromium did not open its debugging port")
+
+
+def _set_cookie(url: str, token: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.connect_over_cdp(f"http://127.0.0.1:{DEBUG_PORT}")
+        browser.contexts[0].add_cookies([{"name": "rxportal_session", "value": token,
+                                          "url": url, "sameSite": "Strict"}])
+        # Not browser.close(): that would end the Chromium Lighthouse is about to use.
+
+
+def _lighthouse(url: str, out: Path) -> dict:
+    subprocess.run([str(LIGHTHOUSE), url, f"--port={DEBUG_PORT}", "--only-categories=performance",
+                    "--output=json", f"--output-path={out}", "--quiet",
+                    "--max-wait-for-load=60000"],
+                   check=True, env={**os.environ, "CHROME_PATH": CHROMIUM})
+    return json.loads(out.read_text())
+
+
+def _figures(report: dict, name: str) -> list[str]:
+    score = round((report["categories"]["performance"]["score"] or 0) * 100)
+    audits = report["audits"]
+    lcp = audits["largest-contentful-paint"]["numericValue"] / 1000
+    fcp = audits["first-contentful-paint"]["numericValue"] / 1000
+    tbt = audits["total-blocking-time"]["numericValue"]
+    items = audits["network-requests"]["details"]["items"]
+    assets = [i for i in items if i.get("resourceType") in ("Script", "Stylesheet")]
+    total = sum(i.get("transferSize", 0) for i in assets) / 1024
+    css = sum(i.get("transferSize", 0) for i in assets if i["resourceType"] == "Stylesheet") / 1024
+    heaviest = sorted(assets, key=lambda i: i.get("transferSize", 0), reverse=True)[:3]
+    heavy = ", ".join(f"{i['url'].rsplit('/', 1)[-1][:40]} {i.get('transferSize', 0) / 1024:.0f} KB "
+                      f"({i.get('resourceSize', 0) / 1024:.0f} KB unpacked)" for i in heaviest)
+    final_url = report.get("finalDisplayedUrl") or report.get("finalUrl", "")
+    return [
+        f"{name} page ({final_url}): performance score {score} (budget {BUDGET_SCORE}: "
+        f"{verdict(score >= BUDGET_SCORE)}), LCP {lcp:.2f} s, FCP {fcp:.2f} s, "
+        f"total blocking time {tbt:.0f} ms",
+        f"{name} page: {total:.0f} KB compressed JS+CSS in {len(assets)} files, {css:.0f} KB of "
+        f"it CSS (budget {BUDGET_KB} KB: {verdict(total <= BUDGET_KB)}); heaviest: {heavy}",
+    ]
+
+
+def measure(variant: str) -> list[str]:
+    rows = []
+    with running_portal("single") as portal, tempfile.TemporaryDirectory() as tmp:
+        token = login_tokens(1)[0]
+        profile = Path(tmp) / "profile"
+        chromium = _start_chromium(profile)
+        try:
+            for name, path in (("login", "/"), ("billing", "/billing")):
+                if name == "billing":  # logged in from here on (the login page would redirect)
+                    _set_cookie(portal.url, token)
+                report = _lighthouse(f"{portal.url}{path}", Path(tmp) / f"{name}.json")
+                keep = ROOT / "test-artifacts" / f"lighthouse-{name}-{variant.split()[0]}.json"
+                keep.parent.mkdir(exist_ok=True)
+                shutil.copy(Path(tmp) / f"{name}.json", keep)
+                rows += [f"{variant}: {row}" for row in _figures(report, name)]
+                print("\n".join(rows[-2:]), flush=True)
+        finally:
+            os.killpg(chromium.pid, 15)
+            chromium.wait(timeout=10)
+    return rows
+
+
+def main() -> None:
+    if not LIGHTHOUSE.exists():
+        sys.exit("lighthouse is missing: run `make install` (tools/package.json)")
+    configured = os.environ.get("RXPORTAL_RADIX_COLORS")
+    rows = measure(f"as configured ({'colours ' + configured if configured else 'full Radix styles.css'})")
+    os.environ["RXPORTAL_RADIX_COLORS"] = SLIM_COLORS
+    try:
+        rows += measure(f"trimmed (RXPORTAL_RADIX_COLORS={SLIM_COLORS})")
+    finally:
+        os.environ.pop("RXPORTAL_RADIX_COLORS", None)
+        if configured:
+            os.environ["RXPORTAL_RADIX_COLORS"] = configured
+    record("First load in Lighthouse 12.2.3, phone profile (bench_lighthouse.py)", rows)
+
+
+if __name__ == "__main__":
+    main()
