@@ -1,14 +1,16 @@
+"""The Reflex app: every page module registers itself; the HTTP routes of rxportal/api/ are
+mounted in front of it."""
 import reflex as rx
 
-class S(rx.State):
-    n: int = 0
-    lang: str = rx.LocalStorage("en", name="rxportal_lang")
-    @rx.event
-    def inc(self):
-        self.n += 1
+from rxportal import jobs  # noqa: F401 - connects the mail outbox to the job queue
+from rxportal.api import build_api
+from rxportal.pages import import_all
 
-def index():
-    return rx.vstack(rx.heading("hi"), rx.text(S.n), rx.button("Add", on_click=S.inc), rx.text(S.lang))
+import_all()
 
-app = rx.App()
-app.add_page(index, route="/")
+app = rx.App(
+    stylesheets=["/portal.css"],
+    html_lang="en",
+    head_components=[rx.el.meta(name="viewport", content="width=device-width, initial-scale=1")],
+    api_transformer=build_api(),
+)

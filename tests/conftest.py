@@ -51,17 +51,31 @@ class SmtpCapture:
         return [m for m in self.messages if address.lower() in str(m["To"]).lower()]
 
 
+class SmtpServer(SmtpCapture):
+    """A real aiosmtpd server on a free loopback port that tests can stop and start again."""
+
+    def __init__(self):
+        super().__init__()
+        self.port = free_port()
+        self.controller = None
+
+    def start(self):
+        from aiosmtpd.controller import Controller
+
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self):
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+
 @pytest.fixture()
 def smtp_server(monkeypatch):
-    from aiosmtpd.controller import Controller
-
-    capture = SmtpCapture()
-    port = free_port()
-    controller = Controller(capture, hostname="127.0.0.1", port=port)
-    controller.start()
+    server = SmtpServer()
+    server.start()
     monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("SMTP_PORT", str(port))
-    capture.port = port
-    capture.controller = controller
-    yield capture
-    controller.stop()
+    monkeypatch.setenv("SMTP_PORT", str(server.port))
+    yield server
+    server.stop()

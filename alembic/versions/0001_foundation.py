@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 10:42:09.210852
+Create Date: 2026-11-25 11:03:29.497405
 """
 from alembic import op
 import sqlalchemy as sa
@@ -87,9 +87,9 @@ def upgrade() -> None:
     op.create_table('plan',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
-    sa.Column('price_minor', sa.Integer(), nullable=False),
+    sa.Column('price_minor', sa.BigInteger(), nullable=False),
     sa.Column('currency', sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
-    sa.Column('data_cap_bytes', sa.Integer(), nullable=True),
+    sa.Column('data_cap_bytes', sa.BigInteger(), nullable=True),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
@@ -116,7 +116,7 @@ def upgrade() -> None:
     sa.Column('account_id', sa.Integer(), nullable=False),
     sa.Column('plan_id', sa.Integer(), nullable=False),
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
-    sa.Column('price_minor', sa.Integer(), nullable=False),
+    sa.Column('price_minor', sa.BigInteger(), nullable=False),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('started_on', sa.Date(), nullable=False),
     sa.Column('ended_on', sa.Date(), nullable=True),
@@ -136,7 +136,7 @@ def upgrade() -> None:
     sa.Column('period_start', sa.Date(), nullable=True),
     sa.Column('period_end', sa.Date(), nullable=True),
     sa.Column('currency', sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
-    sa.Column('total_minor', sa.Integer(), nullable=False),
+    sa.Column('total_minor', sa.BigInteger(), nullable=False),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['account_id'], ['account.id'], ),
@@ -187,9 +187,9 @@ def upgrade() -> None:
     sa.Column('invoice_id', sa.Integer(), nullable=False),
     sa.Column('description', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('quantity', sa.Integer(), nullable=False),
-    sa.Column('unit_minor', sa.Integer(), nullable=False),
-    sa.Column('amount_minor', sa.Integer(), nullable=False),
-    sa.Column('tax_minor', sa.Integer(), nullable=False),
+    sa.Column('unit_minor', sa.BigInteger(), nullable=False),
+    sa.Column('amount_minor', sa.BigInteger(), nullable=False),
+    sa.Column('tax_minor', sa.BigInteger(), nullable=False),
     sa.ForeignKeyConstraint(['invoice_id'], ['invoice.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
@@ -201,7 +201,7 @@ def upgrade() -> None:
     sa.Column('account_id', sa.Integer(), nullable=False),
     sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('description', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-    sa.Column('amount_minor', sa.Integer(), nullable=False),
+    sa.Column('amount_minor', sa.BigInteger(), nullable=False),
     sa.Column('currency', sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
     sa.Column('occurred_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('invoice_id', sa.Integer(), nullable=True),

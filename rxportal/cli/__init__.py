@@ -12,6 +12,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rxportal", description="rxportal administration")
     subparsers = parser.add_subparsers(dest="command", required=True)
     for module in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if module.name.startswith("_"):
+            continue
         importlib.import_module(f"{__name__}.{module.name}").register(subparsers)
     return parser
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Optional
 
-from sqlalchemy import Column, JSON, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, JSON, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from rxportal.models.base import utcnow
@@ -90,9 +90,9 @@ class LoginAttempt(SQLModel, table=True):
 class Plan(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     name: str = Field(max_length=120)
-    price_minor: int  # per billing period
+    price_minor: int = Field(sa_type=BigInteger)  # per billing period
     currency: str = Field(default="USD", max_length=3)
-    data_cap_bytes: Optional[int] = None
+    data_cap_bytes: Optional[int] = Field(default=None, sa_type=BigInteger)
     active: bool = Field(default=True)
 
 
@@ -102,7 +102,7 @@ class AccountService(SQLModel, table=True):
     account_id: int = Field(foreign_key="account.id", index=True)
     plan_id: int = Field(foreign_key="plan.id")
     name: str = Field(max_length=120)
-    price_minor: int
+    price_minor: int = Field(sa_type=BigInteger)
     status: str = Field(default="active", max_length=16)  # active | ended
     started_on: date
     ended_on: Optional[date] = None
@@ -118,7 +118,7 @@ class Invoice(SQLModel, table=True):
     period_start: Optional[date] = None
     period_end: Optional[date] = None
     currency: str = Field(max_length=3)
-    total_minor: int
+    total_minor: int = Field(sa_type=BigInteger)
     status: str = Field(default="open", max_length=16, index=True)  # open | paid | void
     created_at: datetime = Field(default_factory=utcnow)
 
@@ -128,9 +128,9 @@ class InvoiceLine(SQLModel, table=True):
     invoice_id: int = Field(foreign_key="invoice.id", index=True)
     description: str = Field(max_length=200)
     quantity: int = Field(default=1)
-    unit_minor: int
-    amount_minor: int
-    tax_minor: int = Field(default=0)
+    unit_minor: int = Field(sa_type=BigInteger)
+    amount_minor: int = Field(sa_type=BigInteger)
+    tax_minor: int = Field(default=0, sa_type=BigInteger)
 
 
 class Transaction(SQLModel, table=True):
@@ -140,7 +140,7 @@ class Transaction(SQLModel, table=True):
     account_id: int = Field(foreign_key="account.id", index=True)
     kind: str = Field(max_length=16)  # charge | payment | credit | refund | adjustment
     description: str = Field(max_length=200)
-    amount_minor: int
+    amount_minor: int = Field(sa_type=BigInteger)
     currency: str = Field(max_length=3)
     occurred_at: datetime = Field(default_factory=utcnow, index=True)
     invoice_id: Optional[int] = Field(default=None, foreign_key="invoice.id", index=True)

@@ -5,6 +5,8 @@ Errors are raised as AuthError carrying an English msgid that the caller transla
 """
 from __future__ import annotations
 
+from rxportal.services.i18n import N_
+
 import re
 import secrets
 from dataclasses import dataclass
@@ -30,8 +32,8 @@ MAX_LOOKUPS_PER_ADDRESS = 10  # registration and recovery requests
 MAX_LOOKUPS_PER_EMAIL = 3
 MAX_INPUT = 254
 
-LOGIN_FAILED = "The username or password is incorrect."
-THROTTLED = "Too many attempts. Please wait a few minutes and try again."
+LOGIN_FAILED = N_("The username or password is incorrect.")
+THROTTLED = N_("Too many attempts. Please wait a few minutes and try again.")
 
 
 class AuthError(Exception):
@@ -116,7 +118,7 @@ def login(session: Session, username: str, password: str, ip: str = "", user_age
     username = normalize_username(username)
     password = password or ""
     if not username or not password:
-        raise AuthError("Enter your username and password.")
+        raise AuthError(N_("Enter your username and password."))
     user = session.exec(select(PortalUser).where(PortalUser.username == username)).first()
     known = _is_known_device(device_token, user.id if user else None)
     if _login_throttled(session, username, ip, known):
@@ -134,7 +136,7 @@ def login(session: Session, username: str, password: str, ip: str = "", user_age
     if user.must_change_password and user.temporary_password_expires_at and (
         user.temporary_password_expires_at < utcnow()
     ):
-        raise AuthError("Your temporary password has expired. Use “Forgot password” to get a new one.")
+        raise AuthError(N_("Your temporary password has expired. Use “Forgot password” to get a new one."))
     user.last_login_at = utcnow()
     session.add(user)
     token = _start_session(session, user, ip, user_agent)
@@ -206,9 +208,9 @@ def end_other_sessions(session: Session, user_id: int, keep_session_id: int | No
 
 def _check_new_password(new: str, confirm: str, username: str) -> None:
     if not new:
-        raise AuthError("Enter a new password.", "new_password")
+        raise AuthError(N_("Enter a new password."), "new_password")
     if new != confirm:
-        raise AuthError("The two new passwords do not match.", "confirm_password")
+        raise AuthError(N_("The two new passwords do not match."), "confirm_password")
     try:
         passwords.check_rules(new, username)
     except PasswordRejected as rejected:
@@ -232,9 +234,9 @@ def change_password(session: Session, current: CurrentUser, old: str, new: str, 
                     ip: str = "") -> None:
     user = session.get(PortalUser, current.user_id)
     if not old:
-        raise AuthError("Enter your current password.", "current_password")
+        raise AuthError(N_("Enter your current password."), "current_password")
     if not passwords.verify_password(old, user.password_hash):
-        raise AuthError("The current password is incorrect.", "current_password")
+        raise AuthError(N_("The current password is incorrect."), "current_password")
     _check_new_password(new, confirm, user.username)
     _set_password(session, user, new)
     end_other_sessions(session, user.id, current.session_id)
@@ -246,7 +248,7 @@ def set_first_password(session: Session, current: CurrentUser, new: str, confirm
     """After logging in with a temporary password: the customer picks their own."""
     user = session.get(PortalUser, current.user_id)
     if not user.must_change_password:
-        raise AuthError("Your password was already changed.")
+        raise AuthError(N_("Your password was already changed."))
     _check_new_password(new, confirm, user.username)
     _set_password(session, user, new)
     end_other_sessions(session, user.id, current.session_id)
@@ -272,13 +274,13 @@ def normalize_email(email: str) -> str:
 
     email = (email or "").strip()
     if not email:
-        raise AuthError("Enter your e-mail address.", "email")
+        raise AuthError(N_("Enter your e-mail address."), "email")
     if len(email) > MAX_INPUT:
-        raise AuthError("This e-mail address is too long.", "email")
+        raise AuthError(N_("This e-mail address is too long."), "email")
     try:
         return validate_email(email, check_deliverability=False).normalized.lower()
     except EmailNotValidError:
-        raise AuthError("Enter a valid e-mail address, like name@example.com.", "email") from None
+        raise AuthError(N_("Enter a valid e-mail address, like name@example.com."), "email") from None
 
 
 def _users_for_email(session: Session, email: str) -> list[tuple[PortalUser, Account]]:
@@ -344,7 +346,7 @@ def reset_token_is_valid(session: Session, token: str) -> bool:
 def reset_password(session: Session, token: str, new: str, confirm: str, ip: str = "") -> None:
     row = _valid_token(session, token, "reset")
     if row is None:
-        raise AuthError("This link has expired or was already used. Ask for a new one.")
+        raise AuthError(N_("This link has expired or was already used. Ask for a new one."))
     user = session.get(PortalUser, row.user_id)
     _check_new_password(new, confirm, user.username)
     _set_password(session, user, new)
@@ -423,7 +425,7 @@ def request_email_change(session: Session, current: CurrentUser, new_email: str)
 def confirm_email_change(session: Session, token: str) -> str:
     row = _valid_token(session, token, "confirm_email")
     if row is None:
-        raise AuthError("This link has expired or was already used. Ask for a new one.")
+        raise AuthError(N_("This link has expired or was already used. Ask for a new one."))
     user = session.get(PortalUser, row.user_id)
     account = session.get(Account, user.account_id)
     old_email = account.email

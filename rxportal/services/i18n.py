@@ -23,6 +23,11 @@ SOURCE_LANGUAGE = "en"
 LANGUAGE_NAMES = {"en": "English", "fr": "Français"}
 
 
+def N_(msgid: str) -> str:
+    """Mark a message for translation where it is defined; it is translated where shown."""
+    return msgid
+
+
 def languages() -> list[str]:
     return [SOURCE_LANGUAGE] + sorted(
         p.name for p in LOCALES_DIR.iterdir() if p.is_dir() and p.name in LANGUAGE_NAMES

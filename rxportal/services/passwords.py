@@ -3,6 +3,8 @@
 passwords refused."""
 from __future__ import annotations
 
+from rxportal.services.i18n import N_
+
 import hashlib
 import secrets
 from functools import lru_cache
@@ -50,12 +52,12 @@ def common_passwords() -> frozenset[str]:
 def check_rules(password: str, username: str = "") -> None:
     """Raise PasswordRejected with the reason when the password breaks a rule."""
     if len(password) < MIN_LENGTH:
-        raise PasswordRejected("Use at least 8 characters.")
+        raise PasswordRejected(N_("Use at least 8 characters."))
     if len(password.encode("utf-8")) > MAX_BYTES:
-        raise PasswordRejected("Use at most 72 bytes (about 64 characters).")
+        raise PasswordRejected(N_("Use at most 72 bytes (about 64 characters)."))
     lowered = password.lower()
     if lowered in common_passwords() or (username and lowered == username.lower()):
-        raise PasswordRejected("This password is too common. Choose another one.")
+        raise PasswordRejected(N_("This password is too common. Choose another one."))
 
 
 def new_token() -> str:

@@ -15,7 +15,6 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import available_timezones
 
-import nh3
 from sqlmodel import Session
 
 from rxportal.services import audit, i18n
@@ -49,8 +48,6 @@ NEW_SETTINGS: list[tuple[str, Any, bool]] = [
 ]
 for _key, _default, _secret in NEW_SETTINGS:
     isp_settings.register(_key, _default, secret=_secret)
-
-LOGIN_MESSAGE_TAGS = {"b", "strong", "i", "em", "u", "br", "p", "a", "ul", "ol", "li", "span"}
 
 
 @dataclass(frozen=True)
@@ -182,8 +179,9 @@ def clean(spec: FieldSpec, raw: Any, currency: str = "CAD") -> Any:
             raise Invalid("Use a single line of text.")
         return text
     if spec.kind == "html":
-        return nh3.clean(text, tags=LOGIN_MESSAGE_TAGS, attributes={"a": {"href"}},
-                         url_schemes={"http", "https", "mailto"}).strip()
+        from rxportal.services.branding import sanitize_markup
+
+        return sanitize_markup(text).strip()
     if spec.kind == "url":
         if not URL_RE.match(text):
             raise Invalid("Enter an address starting with https://, like https://portal.example.net.")

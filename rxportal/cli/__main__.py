@@ -1,0 +1,5 @@
+import sys
+
+from rxportal.cli import main
+
+sys.exit(main())

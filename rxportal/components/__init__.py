@@ -1,0 +1,1 @@
+"""Shared pieces of the pages: layout, translation, form fields, money and tables."""

@@ -1,0 +1,191 @@
+"""The customer layout and the page decorators.
+
+`@template(route=..., title=...)` puts a page inside the layout (a sidebar on a desktop, a top
+bar with a menu drawer on a phone, the avatar menu in the bottom-left corner) and checks the
+session on load. `@public_template` is for the login, registration and recovery pages.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import reflex as rx
+
+from rxportal.components.forms import language_select
+from rxportal.components.i18n import t
+from rxportal.state.session import SessionState
+
+SIDEBAR_WIDTH = "240px"
+DESKTOP = ["none", "none", "flex"]  # shown from the "sm" breakpoint (48em, 768 px) up
+PHONE = ["flex", "flex", "none"]
+
+
+def nav_link(label: rx.Var, href: str, icon: str) -> rx.Component:
+    active = SessionState.router.page.path.startswith(href)
+    return rx.link(
+        rx.hstack(rx.icon(icon, size=18, aria_hidden="true"), rx.text(label, size="3"),
+                  align="center", spacing="3", padding="10px 12px", border_radius="8px",
+                  width="100%",
+                  background=rx.cond(active, "var(--accent-4)", "transparent"),
+                  color=rx.cond(active, "var(--accent-12)", "var(--gray-12)"),
+                  _hover={"background": "var(--accent-3)"}),
+        href=href, underline="none", width="100%",
+        aria_current=rx.cond(active, "page", "false"),
+    )
+
+
+def nav_links() -> rx.Component:
+    return rx.vstack(
+        nav_link(t("Billing"), "/billing", "receipt"),
+        rx.cond(SessionState.show_tickets, nav_link(t("Support Tickets"), "/tickets", "life-buoy")),
+        rx.cond(SessionState.show_usage, nav_link(t("Data Usage"), "/usage", "chart-column")),
+        rx.cond(SessionState.show_contracts, nav_link(t("Contracts"), "/contracts", "signature")),
+        nav_link(t("My Details"), "/details", "user"),
+        spacing="1", width="100%",
+    )
+
+
+def amount_due_badge() -> rx.Component:
+    return rx.box(
+        rx.text(t("Amount due"), size="1", color_scheme="gray"),
+        rx.text(SessionState.amount_due_text, size="5", weight="bold", id="layout-amount-due"),
+        padding="10px 12px", border_radius="8px", background="var(--gray-3)", width="100%",
+    )
+
+
+def avatar_menu() -> rx.Component:
+    return rx.menu.root(
+        rx.menu.trigger(
+            rx.button(
+                rx.avatar(fallback=SessionState.username[:2].upper(), size="2", radius="full"),
+                rx.vstack(rx.text(SessionState.account_name, size="2", weight="medium",
+                                  trim="both", max_width="140px", overflow="hidden",
+                                  text_overflow="ellipsis", white_space="nowrap"),
+                          rx.text(SessionState.username, size="1", color_scheme="gray"),
+                          spacing="0", align="start"),
+                variant="ghost", size="3", aria_label=t("Account menu"), width="100%",
+                justify="start", color_scheme="gray", height="auto", padding="8px",
+            ),
+        ),
+        rx.menu.content(
+            rx.menu.item(t("My Details"), on_click=rx.redirect("/details")),
+            rx.menu.separator(),
+            rx.menu.item(t("Log out"), on_click=SessionState.logout, color_scheme="red"),
+        ),
+    )
+
+
+def logout_button() -> rx.Component:
+    return rx.button(rx.icon("log-out", size=16, aria_hidden="true"), t("Log out"),
+                     on_click=SessionState.logout, variant="soft", color_scheme="gray",
+                     width="100%", justify="start")
+
+
+def sidebar() -> rx.Component:
+    return rx.el.nav(
+        rx.vstack(
+            rx.text(SessionState.isp_name, size="4", weight="bold", padding="8px 12px"),
+            amount_due_badge(),
+            nav_links(),
+            rx.spacer(),
+            logout_button(),
+            avatar_menu(),
+            height="100%", spacing="4", padding="16px 12px",
+        ),
+        aria_label=t("Main navigation"),
+        style={"position": "fixed", "top": "0", "left": "0", "bottom": "0",
+               "width": SIDEBAR_WIDTH, "borderRight": "1px solid var(--gray-5)",
+               "background": "var(--gray-1)", "overflowY": "auto"},
+        display=DESKTOP,
+    )
+
+
+def top_bar() -> rx.Component:
+    return rx.box(
+        rx.hstack(
+            rx.icon_button(rx.cond(SessionState.menu_open, rx.icon("x"), rx.icon("menu")),
+                           on_click=SessionState.toggle_menu, variant="ghost", size="3",
+                           aria_label=t("Menu"), aria_expanded=SessionState.menu_open.to_string(),
+                           aria_controls="mobile-menu"),
+            rx.text(SessionState.isp_name, size="4", weight="bold", trim="both"),
+            rx.spacer(),
+            rx.text(SessionState.amount_due_text, weight="bold", size="3",
+                    aria_label=t("Amount due")),
+            align="center", padding="10px 12px", width="100%",
+        ),
+        rx.cond(
+            SessionState.menu_open,
+            rx.el.nav(
+                rx.vstack(nav_links(), rx.divider(), logout_button(), spacing="3",
+                          padding="8px 12px 16px"),
+                id="mobile-menu", aria_label=t("Main navigation"),
+            ),
+        ),
+        display=PHONE, flex_direction="column",
+        style={"position": "sticky", "top": "0", "zIndex": "10",
+               "background": "var(--color-background)",
+               "borderBottom": "1px solid var(--gray-5)"},
+    )
+
+
+def layout(content: rx.Component) -> rx.Component:
+    return rx.box(
+        rx.el.a(t("Skip to content"), href="#main", class_name="skip-link"),
+        sidebar(),
+        top_bar(),
+        rx.el.main(
+            content,
+            id="main",
+            style={"padding": "16px", "maxWidth": "1100px", "boxSizing": "border-box"},
+            margin_left=["0", "0", SIDEBAR_WIDTH],
+            width=["100%", "100%", f"calc(100% - {SIDEBAR_WIDTH})"],
+        ),
+        min_height="100vh",
+    )
+
+
+def page_title(title: rx.Var) -> rx.Component:
+    return rx.heading(title, as_="h1", size="7", margin_bottom="16px")
+
+
+def template(route: str, title: str, on_load: list | None = None) -> Callable:
+    """Register a customer page: inside the layout, with the session checked on load."""
+
+    def decorator(page: Callable[[], rx.Component]) -> Callable[[], rx.Component]:
+        @rx.page(route=route, title=f"{title}", on_load=[SessionState.check_login, *(on_load or [])])
+        def wrapped() -> rx.Component:
+            return layout(page())
+
+        wrapped.__name__ = page.__name__
+        return wrapped
+
+    return decorator
+
+
+def public_layout(content: rx.Component) -> rx.Component:
+    return rx.center(
+        rx.el.main(
+            rx.vstack(
+                content,
+                rx.box(language_select("language"), padding_top="8px"),
+                spacing="4", width="100%", align="stretch",
+            ),
+            id="main",
+            style={"width": "100%", "maxWidth": "440px", "padding": "24px 16px",
+                   "boxSizing": "border-box"},
+        ),
+        min_height="100vh", background="var(--gray-2)",
+    )
+
+
+def public_template(route: str, title: str, on_load: list | None = None) -> Callable:
+    """Register a page that needs no login (login, registration, recovery)."""
+
+    def decorator(page: Callable[[], rx.Component]) -> Callable[[], rx.Component]:
+        @rx.page(route=route, title=f"{title}", on_load=[SessionState.load_public, *(on_load or [])])
+        def wrapped() -> rx.Component:
+            return public_layout(page())
+
+        wrapped.__name__ = page.__name__
+        return wrapped
+
+    return decorator

@@ -1,0 +1,79 @@
+"""Choosing a new password from an e-mailed link, and after logging in with a temporary one."""
+import reflex as rx
+
+from rxportal.components.forms import field, form_message, portal_form, submit_button
+from rxportal.components.i18n import t
+from rxportal.components.layout import public_template
+from rxportal.state.auth import ConfirmEmailState, FirstPasswordState, ResetState
+
+
+def new_password_fields(state) -> rx.Component:
+    return rx.fragment(
+        field(t("New password"), "new_password", type="password", autocomplete="new-password",
+              error=state.new_password_error,
+              hint=t("At least 8 characters. A few unrelated words make a strong password.")),
+        field(t("Confirm new password"), "confirm_password", type="password",
+              autocomplete="new-password", error=state.confirm_password_error),
+    )
+
+
+@public_template(route="/reset/[token]", title="Choose a new password",
+                 on_load=[ResetState.load_reset])
+def reset_page() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading(t("Choose a new password"), as_="h1", size="6"),
+            form_message(ResetState.error),
+            form_message(ResetState.notice, kind="green"),
+            rx.cond(
+                ResetState.token_valid & ~ResetState.done,
+                portal_form(
+                    rx.vstack(new_password_fields(ResetState),
+                              submit_button(t("Change Password"), ResetState.busy, width="100%"),
+                              spacing="3", width="100%"),
+                    on_submit=ResetState.reset_password,
+                ),
+                rx.cond(ResetState.done, rx.fragment(),
+                        rx.callout(t("This link has expired or was already used. Ask for a new one."),
+                                   color_scheme="amber", role="alert")),
+            ),
+            rx.link(t("Back to log in"), href="/"),
+            spacing="3", width="100%",
+        ),
+        size="3", width="100%",
+    )
+
+
+@public_template(route="/set-password", title="Choose your password",
+                 on_load=[FirstPasswordState.load_first_password])
+def first_password_page() -> rx.Component:
+    return rx.card(
+        portal_form(
+            rx.vstack(
+                rx.heading(t("Choose your password"), as_="h1", size="6"),
+                rx.text(t("You logged in with a temporary password. Choose your own password "
+                          "to continue."), size="2"),
+                form_message(FirstPasswordState.error),
+                new_password_fields(FirstPasswordState),
+                submit_button(t("Save password"), FirstPasswordState.busy, width="100%"),
+                spacing="3", width="100%",
+            ),
+            on_submit=FirstPasswordState.set_first_password,
+        ),
+        size="3", width="100%",
+    )
+
+
+@public_template(route="/confirm-email/[token]", title="Confirm e-mail address",
+                 on_load=[ConfirmEmailState.load_confirm])
+def confirm_email_page() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading(t("Confirm e-mail address"), as_="h1", size="6"),
+            form_message(ConfirmEmailState.error),
+            form_message(ConfirmEmailState.notice, kind="green"),
+            rx.link(t("Continue"), href="/details"),
+            spacing="3", width="100%",
+        ),
+        size="3", width="100%",
+    )

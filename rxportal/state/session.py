@@ -1,0 +1,160 @@
+"""The session every page shares: the chosen language, the login, and the layout's figures.
+
+Security does not rest on a page guard: every handler that reads or changes account data calls
+`require_user()` itself, which re-checks the session token against the database.
+"""
+from __future__ import annotations
+
+import os
+
+import reflex as rx
+
+from rxportal import db
+from rxportal.services import auth, i18n, ledger
+from rxportal.services import settings as isp_settings
+
+SESSION_COOKIE = "rxportal_session"
+LOGIN_ROUTE = "/"
+FIRST_PASSWORD_ROUTE = "/set-password"
+HOME_ROUTE = "/billing"
+
+
+class SessionState(rx.State):
+    # The language the visitor chose ("" = the ISP's default), kept in this browser.
+    lang: str = rx.LocalStorage("", name="rxportal_lang", sync=True)
+    default_lang: str = "en"
+    session_token: str = rx.Cookie(
+        "", name=SESSION_COOKIE, path="/", same_site="strict", max_age=7 * 24 * 3600,
+        secure=os.environ.get("RXPORTAL_PUBLIC_URL", "").startswith("https://"))
+    # Signed proof that this browser logged in before (lets the real user past throttling).
+    device_token: str = rx.LocalStorage("", name="rxportal_device")
+
+    username: str = ""
+    account_name: str = ""
+    amount_due_text: str = ""
+    isp_name: str = ""
+    show_tickets: bool = True
+    show_usage: bool = True
+    show_contracts: bool = True
+    menu_open: bool = False
+
+    # action -> (fingerprint of the last submission, when): a double click or a resubmitted form
+    # with the same content is ignored for a few seconds (backend only, never sent to the browser).
+    _last_submissions: dict[str, tuple[str, float]] = {}
+
+    def _is_repeat(self, action: str, form: dict, window_seconds: float = 5.0) -> bool:
+        import hashlib
+        import json
+        import time
+
+        fingerprint = hashlib.sha256(json.dumps(form, sort_keys=True, default=str).encode()).hexdigest()
+        previous = self._last_submissions.get(action)
+        now = time.monotonic()
+        if previous and previous[0] == fingerprint and now - previous[1] < window_seconds:
+            return True
+        self._last_submissions = {**self._last_submissions, action: (fingerprint, now)}
+        return False
+
+    @rx.var
+    def ui_lang(self) -> str:
+        return i18n.normalize_language(self.lang or self.default_lang)
+
+    def _(self, msgid: str, **values) -> str:
+        """Translate a server-side message into the visitor's language."""
+        return i18n.translate(self.ui_lang, msgid, **values)
+
+    @property
+    def client_ip(self) -> str:
+        return self.router.session.client_ip or ""
+
+    @property
+    def user_agent(self) -> str:
+        return self.router.headers.user_agent or ""
+
+    def require_user(self) -> auth.CurrentUser | None:
+        """The logged-in user, re-checked against the database; None when not logged in."""
+        if not self.session_token:
+            return None
+        with db.session_scope() as session:
+            return auth.current_user(session, self.session_token)
+
+    def _load_branding(self, session) -> None:
+        values = isp_settings.get_many(
+            session, ["isp_name", "default_language", "page_tickets", "page_usage",
+                      "page_contracts"])
+        self.isp_name = values["isp_name"]
+        self.default_lang = i18n.normalize_language(values["default_language"])
+        self.show_tickets = bool(values["page_tickets"])
+        self.show_usage = bool(values["page_usage"])
+        self.show_contracts = bool(values["page_contracts"])
+
+    def _load_layout(self, session, user: auth.CurrentUser) -> None:
+        from rxportal.models import Account
+
+        account = session.get(Account, user.account_id)
+        figures = ledger.figures(session, user.account_id)
+        country = isp_settings.get(session, "country")
+        self.username = user.username
+        self.account_name = account.name if account else ""
+        self.amount_due_text = i18n.format_money(
+            figures.amount_due, figures.currency, self.ui_lang, country)
+
+    @rx.event
+    def check_login(self):
+        """on_load of every customer page: back to the login page unless logged in."""
+        self.menu_open = False
+        with db.session_scope() as session:
+            self._load_branding(session)
+            user = auth.current_user(session, self.session_token) if self.session_token else None
+            if user is None:
+                self._forget_user()
+                return rx.redirect(LOGIN_ROUTE, replace=True)
+            if user.must_change_password:
+                return rx.redirect(FIRST_PASSWORD_ROUTE, replace=True)
+            if not self.lang and user.language:
+                self.lang = user.language
+            self._load_layout(session, user)
+
+    @rx.event
+    def load_public(self):
+        """on_load of the public pages (login, register, recovery)."""
+        self.menu_open = False
+        with db.session_scope() as session:
+            self._load_branding(session)
+
+    @rx.event
+    def refresh_amount_due(self):
+        user = self.require_user()
+        if user is not None:
+            with db.session_scope() as session:
+                self._load_layout(session, user)
+
+    def _forget_user(self) -> None:
+        self.username = ""
+        self.account_name = ""
+        self.amount_due_text = ""
+
+    @rx.event
+    def set_language(self, lang: str):
+        lang = i18n.normalize_language(lang, self.default_lang)
+        self.lang = lang
+        user = self.require_user()
+        if user is not None:
+            with db.session_scope() as session:
+                auth.set_language(session, user.user_id, lang)
+                self._load_layout(session, user)
+
+    @rx.event
+    def toggle_menu(self):
+        self.menu_open = not self.menu_open
+
+    @rx.event
+    def logout(self):
+        if self.session_token:
+            with db.session_scope() as session:
+                auth.logout(session, self.session_token)
+        self.session_token = ""
+        self._forget_user()
+        self.menu_open = False
+        return [rx.remove_cookie(SESSION_COOKIE, {"path": "/"}),
+                rx.redirect(LOGIN_ROUTE, replace=True)]

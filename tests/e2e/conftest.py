@@ -1,0 +1,246 @@
+"""End-to-end harness: ONE production build of the app for the whole run, served on
+127.0.0.1:$RXPORTAL_E2E_PORT (default 3100) with its job worker, a fresh SQLite file with the demo
+data, a real SMTP server (aiosmtpd) receiving its mail, and Debian's Chromium via Playwright.
+
+Helpers: `login(page, user)`, `check_accessibility(page)` (axe-core: no serious or critical
+violations), `snap(page, name)` (screenshots into test-artifacts/screenshots/), and
+`portal.mail.wait_for(to, subject_part)`.
+"""
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SmtpCapture, free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+SCREENSHOTS = ARTIFACTS / "screenshots"
+AXE_JS = ROOT / "tools" / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+DEMO_PASSWORD = "correct-horse-demo"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
+
+
+class MailBox(SmtpCapture):
+    def wait_for(self, to: str, subject_part: str = "", timeout: float = 30.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for message in reversed(self.to(to)):
+                if subject_part.lower() in str(message["Subject"]).lower():
+                    return message
+            time.sleep(0.2)
+        raise AssertionError(f"no mail to {to} with {subject_part!r} within {timeout}s; "
+                             f"got {[str(m['Subject']) for m in self.messages]}")
+
+
+def body_text(message) -> str:
+    part = message.get_body(preferencelist=("plain",))
+    return part.get_content() if part else ""
+
+
+def first_link(message) -> str:
+    match = re.search(r"https?://\S+", body_text(message))
+    assert match, "no link in the mail"
+    return match.group(0)
+
+
+class Portal:
+    def __init__(self, url: str, env: dict, mail: MailBox, data_dir: Path):
+        self.url, self.env, self.mail, self.data_dir = url, env, mail, data_dir
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "rxportal.cli", *args], env=self.env,
+                              cwd=ROOT, capture_output=True, text=True, check=True)
+
+
+def _wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: float = 420) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the app exited early:\n{log.read_text()[-4000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/ping", timeout=2) as answer:
+                if answer.status == 200:
+                    with urllib.request.urlopen(url, timeout=5):
+                        return
+        except OSError:
+            pass
+        time.sleep(1)
+    raise RuntimeError(f"the app did not start in {timeout}s:\n{log.read_text()[-4000:]}")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="session")
+def portal(tmp_path_factory):
+    """The app under test, built once per pytest run."""
+    data_dir = tmp_path_factory.mktemp("portal-data")
+    port = int(os.environ.get("RXPORTAL_E2E_PORT", "3100"))
+    url = f"http://127.0.0.1:{port}"
+    mail = MailBox()
+    from aiosmtpd.controller import Controller
+
+    smtp_port = free_port()
+    controller = Controller(mail, hostname="127.0.0.1", port=smtp_port)
+    controller.start()
+    env = {
+        **os.environ,
+        "RXPORTAL_DATA_DIR": str(data_dir),
+        "DATABASE_URL": f"sqlite:///{data_dir / 'portal.db'}",
+        "RXPORTAL_SECRET_KEY": "e2e-secret-key",
+        "RXPORTAL_PORT": str(port),
+        "RXPORTAL_PUBLIC_URL": url,
+        "RXPORTAL_BCRYPT_ROUNDS": "12",
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(smtp_port),
+        "REFLEX_TELEMETRY_ENABLED": "false",
+        "REFLEX_CHECK_LATEST_VERSION": "false",
+        "PATH": f"{ROOT / 'tools' / 'node_modules' / '.bin'}:{Path(sys.executable).parent}:"
+                f"{os.environ.get('PATH', '')}",
+        **_extra_env(),
+    }
+    # Tests read and arrange data in the same database file as the app.
+    for key in ("RXPORTAL_DATA_DIR", "DATABASE_URL", "RXPORTAL_SECRET_KEY", "SMTP_HOST",
+                "SMTP_PORT", "RXPORTAL_PUBLIC_URL"):
+        os.environ[key] = env[key]
+    subprocess.run([sys.executable, "-m", "rxportal.cli", "setup"], env=env, cwd=ROOT,
+                   check=True)
+    ARTIFACTS.mkdir(exist_ok=True)
+    app_log, worker_log = ARTIFACTS / "e2e-app.log", ARTIFACTS / "e2e-worker.log"
+    app = subprocess.Popen(
+        [sys.executable, "-m", "reflex", "run", "--env", "prod", "--backend-host", "127.0.0.1",
+         "--frontend-port", str(port), "--backend-port", str(port)],
+        env=env, cwd=ROOT, stdout=app_log.open("w"), stderr=subprocess.STDOUT,
+        start_new_session=True)
+    worker = subprocess.Popen([sys.executable, "-m", "rxportal.cli", "worker"], env=env,
+                              cwd=ROOT, stdout=worker_log.open("w"), stderr=subprocess.STDOUT,
+                              start_new_session=True)
+    try:
+        _wait_until_up(url, app, app_log)
+        yield Portal(url, env, mail, data_dir)
+    finally:
+        _stop(app)
+        _stop(worker)
+        controller.stop()
+
+
+def _extra_env() -> dict:
+    """Feature fixtures can add settings for the app process through RXPORTAL_E2E_ENV_*."""
+    prefix = "RXPORTAL_E2E_ENV_"
+    return {k[len(prefix):]: v for k, v in os.environ.items() if k.startswith(prefix)}
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run",
+            "--disable-quic"])
+        yield chromium
+        chromium.close()
+
+
+def new_page(browser, portal, viewport=DESKTOP, lang: str | None = "en"):
+    """A page in a fresh browser context. The language is set in the browser first (English
+    unless told), so that one test's saved choice never leaks into another; lang=None leaves
+    the browser without a choice."""
+    context = browser.new_context(viewport=viewport, base_url=portal.url,
+                                  is_mobile=viewport["width"] < 500,
+                                  has_touch=viewport["width"] < 500)
+    if lang:
+        context.add_init_script(
+            f"window.localStorage.setItem('rxportal_lang', {lang!r});")
+    context.set_default_timeout(15_000)
+    return context.new_page()
+
+
+@pytest.fixture()
+def page(browser, portal):
+    page = new_page(browser, portal)
+    yield page
+    page.context.close()
+
+
+@pytest.fixture()
+def phone_page(browser, portal):
+    page = new_page(browser, portal, PHONE)
+    yield page
+    page.context.close()
+
+
+def wait_ready(page) -> None:
+    """Wait until the page is hydrated and its on_load handlers have run."""
+    page.wait_for_load_state("networkidle")
+    page.wait_for_function("() => !document.querySelector('[data-loading=\"true\"]')")
+
+
+def login(page, username: str = "demo", password: str = DEMO_PASSWORD, expect: str = "/billing"):
+    """Log in through the form, as a person would; wait for the page it leads to."""
+    page.goto("/")
+    wait_ready(page)
+    page.locator("#username").fill(username)
+    page.locator("#password").fill(password)
+    page.locator("form button[type=submit]").click()
+    if expect:
+        page.wait_for_url(f"**{expect}")
+        wait_ready(page)
+
+
+def check_accessibility(page) -> None:
+    page.add_script_tag(path=str(AXE_JS))
+    result = page.evaluate("""async () => {
+        const r = await axe.run(document, {resultTypes: ['violations']});
+        return r.violations.filter(v => ['serious', 'critical'].includes(v.impact))
+            .map(v => ({id: v.id, impact: v.impact, help: v.help,
+                        nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}));
+    }""")
+    assert result == [], f"accessibility violations on {page.url}: {result}"
+
+
+def snap(page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def look_at(browser, portal, route: str, name: str, user: str | None = None,
+            ready_selector: str | None = None) -> None:
+    """Open a page in both languages at phone and desktop sizes: screenshot it, check that it
+    does not scroll sideways, and run axe-core. Logs in first when `user` is given."""
+    for lang in ("en", "fr"):
+        for size, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
+            page = new_page(browser, portal, viewport, lang=lang)
+            try:
+                if user:
+                    login(page, user)
+                page.goto(route)
+                wait_ready(page)
+                if ready_selector:
+                    page.locator(ready_selector).first.wait_for()
+                assert page.locator("html").evaluate(
+                    "el => el.scrollWidth <= window.innerWidth + 1"), f"{route} scrolls sideways"
+                snap(page, f"{name}-{lang}-{size}")
+                check_accessibility(page)
+            finally:
+                page.context.close()
