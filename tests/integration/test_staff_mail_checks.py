@@ -3,7 +3,7 @@ Dovecot on loopback, and ports where nothing listens."""
 from __future__ import annotations
 
 import pytest
-from dovecot_server import Dovecot
+from tests.integration.dovecot_server import Dovecot
 
 from rxportal.services import staff_mail, staff_settings
 from rxportal.services import settings as isp_settings
