@@ -47,6 +47,7 @@ THROTTLED = "Too many attempts. Please wait a few minutes and try again."
 # What each role may open. Support staff see customers and tickets only.
 AREAS = {
     "customers": ("administrator", "support"),
+    "bulk_invite": ("administrator",),
     "tickets": ("administrator", "support"),
     "settings": ("administrator",),
     "audit": ("administrator",),

@@ -1,0 +1,376 @@
+"""Customers (administrators and support), an account's page with the staff actions, bulk
+invite and plans (administrators), and the audit log (administrators)."""
+from __future__ import annotations
+
+import json
+
+import reflex as rx
+
+from rxportal import db
+from rxportal.services import i18n, staff_customers
+from rxportal.services import settings as isp_settings
+from rxportal.services.staff_customers import StaffActionError
+from rxportal.state.admin import StaffState
+
+
+def _moment(value, lang: str, session) -> str:
+    values = isp_settings.get_many(session, ["country", "timezone"])
+    return i18n.format_moment(value, lang, values["country"], values["timezone"])
+
+
+class AdminCustomersState(StaffState):
+    query: str = ""
+    page: int = 1
+    pages: int = 1
+    total: int = 0
+    rows: list[dict[str, str]] = []
+
+    def _search(self) -> None:
+        with db.session_scope() as session:
+            result = staff_customers.search(session, self.query, self.page)
+        self.page, self.pages, self.total = result.page, result.pages, result.total
+        self.rows = [{"id": str(r.account_id), "number": r.number, "name": r.name,
+                      "email": r.email, "status": r.status, "usernames": r.usernames,
+                      "phones": r.phones} for r in result.rows]
+
+    @rx.event
+    def load_customers(self):
+        if self.require_staff("customers") is None:
+            return self._denied()
+        self._search()
+        return None
+
+    @rx.event
+    def search(self, form: dict):
+        if self.require_staff("customers") is None:
+            return self._denied()
+        self.query = str(form.get("q", ""))[:staff_customers.MAX_QUERY]
+        self.page = 1
+        self._search()
+        return None
+
+    @rx.event
+    def go_to_page(self, page: int):
+        if self.require_staff("customers") is None:
+            return self._denied()
+        self.page = int(page)
+        self._search()
+        return None
+
+
+class AdminAccountState(StaffState):
+    found: bool = False
+    account: dict[str, str] = {}
+    figures: dict[str, str] = {}
+    logins: list[dict[str, str]] = []
+    invoices: list[dict[str, str]] = []
+    transactions: list[dict[str, str]] = []
+    services: list[dict[str, str]] = []
+    plan_options: list[dict[str, str]] = []
+    notice: str = ""
+    error: str = ""
+    tx_errors: dict[str, str] = {}
+    busy: bool = False
+    form_version: int = 0
+
+    def _account_id(self) -> int | None:
+        raw = str(self.router.page.params.get("account_id", ""))
+        return int(raw) if raw.isdigit() and len(raw) < 12 else None
+
+    def _load(self) -> None:
+        account_id = self._account_id()
+        lang = self.ui_lang
+        with db.session_scope() as session:
+            try:
+                view = staff_customers.overview(session, account_id or 0)
+            except LookupError:
+                self.found = False
+                return
+            a, f = view.account, view.figures
+
+            def money(minor: int, currency: str | None = None) -> str:
+                return staff_customers.money(minor, currency or a.currency, lang, session)
+
+            self.found = True
+            self.account = {"id": str(a.id), "number": a.number, "name": a.name,
+                            "email": a.email or "—", "status": a.status,
+                            "currency": a.currency, "language": a.language}
+            self.figures = {
+                "amount_due": money(f.amount_due), "open_invoices": str(f.open_invoices),
+                "total_balance": money(f.total_balance),
+                "next_cycle_amount": money(f.next_cycle_amount),
+                "next_billing_date": i18n.format_day(f.next_billing_date, lang,
+                                                     isp_settings.get(session, "country")),
+            }
+            self.logins = [{"id": str(u.id), "username": u.username,
+                            "disabled": "true" if u.disabled else "",
+                            "temporary": "true" if u.must_change_password else "",
+                            "last_login": _moment(u.last_login_at, lang, session) if u.last_login_at else "—"}
+                           for u in view.logins]
+            self.invoices = [{"id": str(i.id), "number": i.number,
+                              "issued": i18n.format_day(i.issued_on, lang),
+                              "due": i18n.format_day(i.due_on, lang),
+                              "total": money(i.total_minor, i.currency), "status": i.status}
+                             for i in view.invoices]
+            self.transactions = [{"id": str(t.id), "kind": t.kind, "description": t.description,
+                                  "when": i18n.format_day(t.occurred_at, lang),
+                                  "amount": money(t.amount_minor, t.currency)}
+                                 for t in view.transactions]
+            self.services = [{"id": str(s.id), "name": s.name, "price": money(s.price_minor),
+                              "status": s.status} for s in view.services]
+            self.plan_options = [{"id": str(p.id), "label": f"{p.name} — {money(p.price_minor, p.currency)}"}
+                                 for p in staff_customers.plans(session)
+                                 if p.currency == a.currency]
+        self.form_version += 1
+
+    def _act(self, action, notice_msgid: str, **values):
+        """Run a staff action on this account: role re-checked, errors shown, page refreshed."""
+        current = self.require_staff("customers")
+        if current is None:
+            return self._denied()
+        account_id = self._account_id()
+        self.notice = self.error = ""
+        self.tx_errors = {}
+        try:
+            with db.session_scope() as session:
+                action(session, current, account_id or 0)
+        except StaffActionError as problem:
+            if problem.field:
+                self.tx_errors = {problem.field: self._(problem.msgid, **problem.values)}
+            else:
+                self.error = self._(problem.msgid, **problem.values)
+            return None
+        except LookupError:
+            self.error = self._("Not found.")
+            return None
+        self.notice = self._(notice_msgid, **values)
+        self._load()
+        return None
+
+    @rx.event
+    def load_account(self):
+        self.notice = self.error = ""
+        self.tx_errors = {}
+        self.busy = False
+        if self.require_staff("customers") is None:
+            return self._denied()
+        self._load()
+        return None
+
+    @rx.event
+    def invite(self):
+        if self._is_repeat("invite", {"account": self._account_id()}, 5.0):
+            return None
+        return self._act(lambda s, c, a: staff_customers.invite(s, c, a, self.client_ip),
+                         "The login was created and the welcome e-mail sent.")
+
+    @rx.event
+    def send_reset(self, user_id: str):
+        if self._is_repeat("reset", {"user": user_id}, 5.0):
+            return None
+        return self._act(lambda s, c, a: staff_customers.send_reset_link(
+            s, c, a, int(user_id) if str(user_id).isdigit() else 0, self.client_ip),
+            "A password reset link was e-mailed to the customer.")
+
+    @rx.event
+    def disable_login(self, user_id: str):
+        return self._act(lambda s, c, a: staff_customers.set_login_disabled(
+            s, c, a, int(user_id) if str(user_id).isdigit() else 0, True, self.client_ip),
+            "The login was disabled.")
+
+    @rx.event
+    def enable_login(self, user_id: str):
+        return self._act(lambda s, c, a: staff_customers.set_login_disabled(
+            s, c, a, int(user_id) if str(user_id).isdigit() else 0, False, self.client_ip),
+            "The login was enabled.")
+
+    @rx.event
+    def post_transaction(self, form: dict):
+        if self._is_repeat("post_transaction", form, 5.0):
+            return None
+        kind = str(form.get("kind", ""))
+        return self._act(lambda s, c, a: staff_customers.post_transaction(
+            s, c, a, kind, str(form.get("amount", "")), str(form.get("description", "")),
+            self.client_ip),
+            "The charge was posted." if kind == "charge" else "The credit was posted.")
+
+    @rx.event
+    def add_service(self, form: dict):
+        if self._is_repeat("add_service", form, 5.0):
+            return None
+        plan = str(form.get("plan", ""))
+        return self._act(lambda s, c, a: staff_customers.add_service(
+            s, c, a, int(plan) if plan.isdigit() else 0, self.client_ip),
+            "The service was added.")
+
+    @rx.event
+    def end_service(self, service_id: str):
+        return self._act(lambda s, c, a: staff_customers.end_service(
+            s, c, a, int(service_id) if str(service_id).isdigit() else 0, self.client_ip),
+            "The service was ended.")
+
+
+class AdminInviteState(StaffState):
+    candidates: int = 0
+    subject: str = ""
+    message: str = ""
+    errors: dict[str, str] = {}
+    notice: str = ""
+    busy: bool = False
+    form_version: int = 0
+
+    def _load(self) -> None:
+        with db.session_scope() as session:
+            self.candidates = staff_customers.bulk_candidates_count(session)
+            self.subject, self.message = staff_customers.bulk_message(session)
+        self.form_version += 1
+
+    @rx.event
+    def load_invite(self):
+        self.errors, self.notice, self.busy = {}, "", False
+        if self.require_staff("bulk_invite") is None:
+            return self._denied()
+        self._load()
+        return None
+
+    @rx.event
+    def save_message(self, form: dict):
+        current = self.require_staff("bulk_invite")
+        if current is None:
+            return self._denied()
+        self.notice = ""
+        with db.session_scope() as session:
+            errors = staff_customers.save_bulk_message(
+                session, current, str(form.get("subject", "")), str(form.get("message", "")),
+                self.client_ip)
+        self.errors = {k: self._(v) for k, v in errors.items()}
+        if not errors:
+            self.notice = self._("The message was saved.")
+            self._load()
+        return None
+
+    @rx.event
+    def send_invites(self):
+        if self.busy:
+            return
+        current = self.require_staff("bulk_invite")
+        if current is None:
+            yield self._denied()
+            return
+        self.busy = True
+        self.notice = ""
+        yield
+        try:
+            with db.session_scope() as session:
+                count = staff_customers.bulk_invite(session, current, self.client_ip)
+        except StaffActionError as problem:
+            self.errors = {"message": self._(problem.msgid)}
+            self.busy = False
+            return
+        self.notice = self._("{count} invitations are queued; they go out at a steady rate.",
+                             count=count)
+        self._load()
+        self.busy = False
+
+
+class AdminPlansState(StaffState):
+    plans: list[dict[str, str]] = []
+    errors: dict[str, str] = {}
+    notice: str = ""
+    form_version: int = 0
+
+    def _load(self) -> None:
+        lang = self.ui_lang
+        with db.session_scope() as session:
+            from rxportal.models import Plan
+            from sqlmodel import select
+
+            self.plans = [{"id": str(p.id), "name": p.name,
+                           "price": i18n.minor_to_decimal_str(p.price_minor, p.currency),
+                           "price_text": staff_customers.money(p.price_minor, p.currency, lang, session),
+                           "cap": str(p.data_cap_bytes // 1000**3) if p.data_cap_bytes else ""}
+                          for p in session.exec(select(Plan).where(Plan.active.is_(True))
+                                                .order_by(Plan.name))]
+        self.form_version += 1
+
+    @rx.event
+    def load_plans(self):
+        self.errors, self.notice = {}, ""
+        if self.require_staff("billing") is None:
+            return self._denied()
+        self._load()
+        return None
+
+    @rx.event
+    def save_plan(self, form: dict):
+        current = self.require_staff("billing")
+        if current is None:
+            return self._denied()
+        if self._is_repeat("save_plan", form, 3.0):
+            return None
+        plan_id = str(form.get("plan_id", ""))
+        self.errors, self.notice = {}, ""
+        try:
+            with db.session_scope() as session:
+                staff_customers.save_plan(session, current, int(plan_id) if plan_id.isdigit() else None,
+                                          str(form.get("name", "")), str(form.get("price", "")),
+                                          str(form.get("cap", "")), self.client_ip)
+        except StaffActionError as problem:
+            self.errors = {f"{plan_id or 'new'}:{problem.field}": self._(problem.msgid)}
+            return None
+        except LookupError:
+            self.errors = {f"{plan_id or 'new'}:name": self._("Not found.")}
+            return None
+        self.notice = self._("The plan was saved.")
+        self._load()
+        return None
+
+
+class AdminAuditState(StaffState):
+    action: str = ""
+    actor: str = ""
+    target: str = ""
+    page: int = 1
+    pages: int = 1
+    total: int = 0
+    actions: list[str] = []
+    rows: list[dict[str, str]] = []
+
+    def _load(self) -> None:
+        lang = self.ui_lang
+        with db.session_scope() as session:
+            result = staff_customers.audit_page(session, action=self.action, actor=self.actor,
+                                                target=self.target, page=self.page)
+            self.actions = staff_customers.audit_actions(session)
+            self.rows = [{"id": str(r.id), "at": _moment(r.at, lang, session),
+                          "actor": f"{r.actor_name} ({r.actor_type})", "action": r.action,
+                          "target": r.target, "ip": r.ip,
+                          "detail": json.dumps(r.detail, ensure_ascii=False, default=str)[:500]}
+                         for r in result.rows]
+        self.page, self.pages, self.total = result.page, result.pages, result.total
+
+    @rx.event
+    def load_audit(self):
+        if self.require_staff("audit") is None:
+            return self._denied()
+        self._load()
+        return None
+
+    @rx.event
+    def filter(self, form: dict):
+        if self.require_staff("audit") is None:
+            return self._denied()
+        self.action = str(form.get("action", ""))[:64]
+        self.actor = str(form.get("actor", ""))[:100]
+        self.target = str(form.get("target", ""))[:120]
+        self.page = 1
+        self._load()
+        return None
+
+    @rx.event
+    def go_to_page(self, page: int):
+        if self.require_staff("audit") is None:
+            return self._denied()
+        self.page = int(page)
+        self._load()
+        return None
