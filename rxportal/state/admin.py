@@ -1,7 +1,7 @@
 """The staff console's session: its own cookie and its own table (a customer's session never
 opens a staff page), and the login with a second factor (TOTP enrolment or a code).
 
-Every staff handler calls `require_staff(area)` itself: the page guard is only a convenience.
+Every staff handler calls `_require_staff(area)` itself: the page guard is only a convenience.
 """
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ class StaffState(SessionState):
     def is_admin(self) -> bool:
         return self.staff_role == "administrator"
 
-    def require_staff(self, area: str) -> staff.CurrentStaff | None:
+    def _require_staff(self, area: str) -> staff.CurrentStaff | None:
         """The staff user of this browser if they may use `area` (re-checked in the database)."""
         if not self.staff_token:
             return None

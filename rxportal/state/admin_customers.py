@@ -35,14 +35,14 @@ class AdminCustomersState(StaffState):
 
     @rx.event
     def load_customers(self):
-        if self.require_staff("customers") is None:
+        if self._require_staff("customers") is None:
             return self._denied()
         self._search()
         return None
 
     @rx.event
     def search(self, form: dict):
-        if self.require_staff("customers") is None:
+        if self._require_staff("customers") is None:
             return self._denied()
         self.query = str(form.get("q", ""))[:staff_customers.MAX_QUERY]
         self.page = 1
@@ -51,7 +51,7 @@ class AdminCustomersState(StaffState):
 
     @rx.event
     def go_to_page(self, page: int):
-        if self.require_staff("customers") is None:
+        if self._require_staff("customers") is None:
             return self._denied()
         self.page = int(page)
         self._search()
@@ -125,7 +125,7 @@ class AdminAccountState(StaffState):
 
     def _act(self, action, notice_msgid: str, **values):
         """Run a staff action on this account: role re-checked, errors shown, page refreshed."""
-        current = self.require_staff("customers")
+        current = self._require_staff("customers")
         if current is None:
             return self._denied()
         account_id = self._account_id()
@@ -152,7 +152,7 @@ class AdminAccountState(StaffState):
         self.notice = self.error = ""
         self.tx_errors = {}
         self.busy = False
-        if self.require_staff("customers") is None:
+        if self._require_staff("customers") is None:
             return self._denied()
         self._load()
         return None
@@ -228,14 +228,14 @@ class AdminInviteState(StaffState):
     @rx.event
     def load_invite(self):
         self.errors, self.notice, self.busy = {}, "", False
-        if self.require_staff("bulk_invite") is None:
+        if self._require_staff("bulk_invite") is None:
             return self._denied()
         self._load()
         return None
 
     @rx.event
     def save_message(self, form: dict):
-        current = self.require_staff("bulk_invite")
+        current = self._require_staff("bulk_invite")
         if current is None:
             return self._denied()
         self.notice = ""
@@ -253,7 +253,7 @@ class AdminInviteState(StaffState):
     def send_invites(self):
         if self.busy:
             return
-        current = self.require_staff("bulk_invite")
+        current = self._require_staff("bulk_invite")
         if current is None:
             yield self._denied()
             return
@@ -296,14 +296,14 @@ class AdminPlansState(StaffState):
     @rx.event
     def load_plans(self):
         self.errors, self.notice = {}, ""
-        if self.require_staff("billing") is None:
+        if self._require_staff("billing") is None:
             return self._denied()
         self._load()
         return None
 
     @rx.event
     def save_plan(self, form: dict):
-        current = self.require_staff("billing")
+        current = self._require_staff("billing")
         if current is None:
             return self._denied()
         if self._is_repeat("save_plan", form, 3.0):
@@ -351,14 +351,14 @@ class AdminAuditState(StaffState):
 
     @rx.event
     def load_audit(self):
-        if self.require_staff("audit") is None:
+        if self._require_staff("audit") is None:
             return self._denied()
         self._load()
         return None
 
     @rx.event
     def filter(self, form: dict):
-        if self.require_staff("audit") is None:
+        if self._require_staff("audit") is None:
             return self._denied()
         self.action = str(form.get("action", ""))[:64]
         self.actor = str(form.get("actor", ""))[:100]
@@ -369,7 +369,7 @@ class AdminAuditState(StaffState):
 
     @rx.event
     def go_to_page(self, page: int):
-        if self.require_staff("audit") is None:
+        if self._require_staff("audit") is None:
             return self._denied()
         self.page = int(page)
         self._load()

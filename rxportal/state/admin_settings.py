@@ -42,13 +42,13 @@ class AdminSettingsState(StaffState):
         self.busy = False
         self.logo_error = self.logo_notice = ""
         self.test_result = self.test_error = self.mailbox_result = self.mailbox_error = ""
-        if self.require_staff(AREA) is None:
+        if self._require_staff(AREA) is None:
             return self._denied()
         with db.session_scope() as session:
             self._refresh(session)
 
     def _save(self, section: str, form: dict, clear: tuple[str, ...] = ()):
-        current = self.require_staff(AREA)
+        current = self._require_staff(AREA)
         if current is None:
             return self._denied()
         if self._is_repeat(f"settings:{section}", {**form, "clear": list(clear)}, 2.0):
@@ -108,7 +108,7 @@ class AdminSettingsState(StaffState):
     @rx.event
     async def upload_logo(self, files: list[rx.UploadFile]):
         self.logo_error = self.logo_notice = ""
-        current = self.require_staff(AREA)
+        current = self._require_staff(AREA)
         if current is None:
             return self._denied()
         if not files:
@@ -130,7 +130,7 @@ class AdminSettingsState(StaffState):
 
     @rx.event
     def remove_logo(self):
-        current = self.require_staff(AREA)
+        current = self._require_staff(AREA)
         if current is None:
             return self._denied()
         with db.session_scope() as session:
@@ -145,7 +145,7 @@ class AdminSettingsState(StaffState):
         if self.busy:
             return
         self.test_result = self.test_error = ""
-        current = self.require_staff(AREA)
+        current = self._require_staff(AREA)
         if current is None:
             yield self._denied()
             return
@@ -166,7 +166,7 @@ class AdminSettingsState(StaffState):
         if self.busy:
             return
         self.mailbox_result = self.mailbox_error = ""
-        current = self.require_staff(AREA)
+        current = self._require_staff(AREA)
         if current is None:
             yield self._denied()
             return
