@@ -1,19 +1,29 @@
 # rxportal: `make run` serves the portal with demo data; `make test` runs every test.
 # Both install whatever is missing first (virtual environment, bun, browser, test servers).
 SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
+QUIET_PIP := 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 TOOLS := tools/node_modules/.bin
 
-.PHONY: run test test-unit test-e2e bench install install-test clean i18n-missing
+.PHONY: run run-scaled test test-unit test-e2e bench install install-test clean i18n-missing
 
 run: install
 	./scripts/run.sh
 
+# The scaled-out mode against the PostgreSQL and Redis on 127.0.0.1 (several backend workers).
+run-scaled: install
+	psql -h 127.0.0.1 -U postgres -tc "SELECT 1 FROM pg_database WHERE datname='rxportal'" | grep -q 1 || \
+		psql -h 127.0.0.1 -U postgres -c "CREATE DATABASE rxportal"
+	DATABASE_URL=$${DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/rxportal} \
+	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/0} ./scripts/run.sh
+
 test: install-test
 	. scripts/env.sh && $(BIN)/python -m pytest tests/unit tests/integration -q -p no:cacheprovider
 	. scripts/env.sh && $(BIN)/python -m pytest tests/e2e -q -p no:cacheprovider
+	. scripts/env.sh && RXPORTAL_E2E_MODE=scaled $(BIN)/python -m pytest tests/e2e -q -p no:cacheprovider -m journey
 
 test-unit: install-test
 	. scripts/env.sh && $(BIN)/python -m pytest tests/unit tests/integration -q
@@ -33,11 +43,11 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.run-deps: pyproject.toml | $(VENV)/bin/python
-	$(BIN)/pip install -q -e .
+	$(BIN)/pip install -q -e . $(QUIET_PIP)
 	touch $@
 
 $(VENV)/.test-deps: pyproject.toml $(VENV)/.run-deps
-	$(BIN)/pip install -q -e ".[test]"
+	$(BIN)/pip install -q -e ".[test]" $(QUIET_PIP)
 	touch $@
 
 $(TOOLS)/bun: tools/package.json tools/package-lock.json

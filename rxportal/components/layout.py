@@ -140,6 +140,7 @@ def layout(content: rx.Component) -> rx.Component:
             width=["100%", "100%", f"calc(100% - {SIDEBAR_WIDTH})"],
         ),
         min_height="100vh",
+        lang=SessionState.ui_lang,  # screen readers read the page in the chosen language
     )
 
 
@@ -173,7 +174,7 @@ def public_layout(content: rx.Component) -> rx.Component:
             style={"width": "100%", "maxWidth": "440px", "padding": "24px 16px",
                    "boxSizing": "border-box"},
         ),
-        min_height="100vh", background="var(--gray-2)",
+        min_height="100vh", background="var(--gray-2)", lang=SessionState.ui_lang,
     )
 
 

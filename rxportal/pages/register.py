@@ -19,7 +19,7 @@ def register_page() -> rx.Component:
                 form_message(AuthFormState.error),
                 form_message(AuthFormState.notice, kind="green"),
                 field(t("E-mail address"), "email", type="email", autocomplete="email",
-                      error=AuthFormState.email_error),
+                      error=AuthFormState.field_errors.get("email", "")),
                 submit_button(t("Lookup Email Address"), AuthFormState.busy, width="100%"),
                 rx.link(t("Back to log in"), href="/"),
                 spacing="3", width="100%",

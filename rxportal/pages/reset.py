@@ -10,10 +10,10 @@ from rxportal.state.auth import ConfirmEmailState, FirstPasswordState, ResetStat
 def new_password_fields(state) -> rx.Component:
     return rx.fragment(
         field(t("New password"), "new_password", type="password", autocomplete="new-password",
-              error=state.new_password_error,
+              error=state.field_errors.get("new_password", ""),
               hint=t("At least 8 characters. A few unrelated words make a strong password.")),
         field(t("Confirm new password"), "confirm_password", type="password",
-              autocomplete="new-password", error=state.confirm_password_error),
+              autocomplete="new-password", error=state.field_errors.get("confirm_password", "")),
     )
 
 

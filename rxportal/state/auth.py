@@ -29,18 +29,6 @@ class AuthFormState(SessionState):
         else:
             self.error = message
 
-    @rx.var
-    def email_error(self) -> str:
-        return self.field_errors.get("email", "")
-
-    @rx.var
-    def new_password_error(self) -> str:
-        return self.field_errors.get("new_password", "")
-
-    @rx.var
-    def confirm_password_error(self) -> str:
-        return self.field_errors.get("confirm_password", "")
-
     @rx.event
     def load_login(self):
         self._clear()

@@ -30,34 +30,6 @@ class DetailsState(SessionState):
     busy: bool = False
     form_version: int = 0  # bumped after a save so the inputs show the saved values
 
-    @rx.var
-    def name_error(self) -> str:
-        return self.errors.get("name", "")
-
-    @rx.var
-    def email_error(self) -> str:
-        return self.errors.get("email", "")
-
-    @rx.var
-    def phones_error(self) -> str:
-        return self.errors.get("phones", "")
-
-    @rx.var
-    def current_password_error(self) -> str:
-        return self.password_errors.get("current_password", "")
-
-    @rx.var
-    def new_password_error(self) -> str:
-        return self.password_errors.get("new_password", "")
-
-    @rx.var
-    def confirm_password_error(self) -> str:
-        return self.password_errors.get("confirm_password", "")
-
-    @rx.var
-    def password_error(self) -> str:
-        return self.password_errors.get("", "")
-
     def _show(self, details: accounts.Details) -> None:
         self.name, self.email, self.usage_alerts = details.name, details.email, details.usage_alerts
         self.phones = [_row(number, label) for number, label in details.phones] or [_row()]

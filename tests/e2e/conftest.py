@@ -2,6 +2,9 @@
 127.0.0.1:$RXPORTAL_E2E_PORT (default 3100) with its job worker, a fresh SQLite file with the demo
 data, a real SMTP server (aiosmtpd) receiving its mail, and Debian's Chromium via Playwright.
 
+With RXPORTAL_E2E_MODE=scaled the same app runs on PostgreSQL and Redis with several backend
+workers; `make test` runs the tests marked `journey` (the core customer journeys) that way too.
+
 Helpers: `login(page, user)`, `check_accessibility(page)` (axe-core: no serious or critical
 violations), `snap(page, name)` (screenshots into test-artifacts/screenshots/), and
 `portal.mail.wait_for(to, subject_part)`.
@@ -32,11 +35,14 @@ DESKTOP = {"width": 1280, "height": 800}
 
 
 class MailBox(SmtpCapture):
-    def wait_for(self, to: str, subject_part: str = "", timeout: float = 30.0):
+    def wait_for(self, to: str, subject_part: str | tuple[str, ...] = "", timeout: float = 30.0):
+        """The newest mail to `to` whose subject contains subject_part (or one of several,
+        e.g. the English and the French subject)."""
+        parts = (subject_part,) if isinstance(subject_part, str) else subject_part
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for message in reversed(self.to(to)):
-                if subject_part.lower() in str(message["Subject"]).lower():
+                if any(p.lower() in str(message["Subject"]).lower() for p in parts):
                     return message
             time.sleep(0.2)
         raise AssertionError(f"no mail to {to} with {subject_part!r} within {timeout}s; "
@@ -88,10 +94,41 @@ def _stop(process: subprocess.Popen) -> None:
             os.killpg(process.pid, signal.SIGKILL)
 
 
+def _scaled_mode_env() -> tuple[dict, callable]:
+    """RXPORTAL_E2E_MODE=scaled: PostgreSQL (a new database for this run), Redis for Reflex's
+    state and the job queue, and several backend workers, as a larger ISP runs it."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    name = f"rxportal_e2e_{uuid.uuid4().hex[:8]}"
+    admin = create_engine("postgresql://postgres@127.0.0.1:5432/postgres",
+                          isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    redis_db = os.environ.get("RXPORTAL_E2E_REDIS_DB", "7")
+    import redis
+
+    redis.Redis.from_url(f"redis://127.0.0.1:6379/{redis_db}").flushdb()
+
+    def drop() -> None:
+        from rxportal import db
+
+        db.engine_for(f"postgresql://postgres@127.0.0.1:5432/{name}").dispose()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    return {"DATABASE_URL": f"postgresql://postgres@127.0.0.1:5432/{name}",
+            "REDIS_URL": f"redis://127.0.0.1:6379/{redis_db}",
+            "GRANIAN_WORKERS": os.environ.get("RXPORTAL_E2E_WORKERS", "3")}, drop
+
+
 @pytest.fixture(scope="session")
 def portal(tmp_path_factory):
     """The app under test, built once per pytest run."""
     data_dir = tmp_path_factory.mktemp("portal-data")
+    scaled = os.environ.get("RXPORTAL_E2E_MODE") == "scaled"
+    mode_env, cleanup = _scaled_mode_env() if scaled else ({}, lambda: None)
     port = int(os.environ.get("RXPORTAL_E2E_PORT", "3100"))
     url = f"http://127.0.0.1:{port}"
     mail = MailBox()
@@ -114,12 +151,14 @@ def portal(tmp_path_factory):
         "REFLEX_CHECK_LATEST_VERSION": "false",
         "PATH": f"{ROOT / 'tools' / 'node_modules' / '.bin'}:{Path(sys.executable).parent}:"
                 f"{os.environ.get('PATH', '')}",
+        **mode_env,
         **_extra_env(),
     }
     # Tests read and arrange data in the same database file as the app.
     for key in ("RXPORTAL_DATA_DIR", "DATABASE_URL", "RXPORTAL_SECRET_KEY", "SMTP_HOST",
-                "SMTP_PORT", "RXPORTAL_PUBLIC_URL"):
-        os.environ[key] = env[key]
+                "SMTP_PORT", "RXPORTAL_PUBLIC_URL", "REDIS_URL"):
+        if key in env:
+            os.environ[key] = env[key]
     subprocess.run([sys.executable, "-m", "rxportal.cli", "setup"], env=env, cwd=ROOT,
                    check=True)
     ARTIFACTS.mkdir(exist_ok=True)
@@ -139,6 +178,7 @@ def portal(tmp_path_factory):
         _stop(app)
         _stop(worker)
         controller.stop()
+        cleanup()
 
 
 def _extra_env() -> dict:

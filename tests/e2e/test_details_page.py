@@ -1,6 +1,7 @@
 """My Details: edits with bad input, e-mail change by confirmation link, password change."""
 import uuid
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import DEMO_PASSWORD, first_link, login, look_at, new_page, wait_ready
@@ -37,6 +38,7 @@ def test_details_page_looks_right_everywhere(browser, portal):
     look_at(browser, portal, "/details", "details", user="demo", ready_selector="#name")
 
 
+@pytest.mark.journey
 def test_name_and_phone_numbers_are_updated(browser, portal):
     page, _, _ = open_details(browser, portal)
     page.get_by_label("Name", exact=True).fill("Dee Tails-Smith 🚀")
@@ -112,6 +114,7 @@ def test_a_new_email_address_takes_effect_after_its_confirmation_link(browser, p
     page.context.close()
 
 
+@pytest.mark.journey
 def test_password_change_failures_and_success(browser, portal):
     page, username, email = open_details(browser, portal)
     other = new_page(browser, portal)

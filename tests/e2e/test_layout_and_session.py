@@ -1,6 +1,7 @@
 """The layout on a phone and a desktop, logging out, and one customer never seeing another's data."""
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import PHONE, login, look_at, new_page, wait_ready
@@ -18,6 +19,7 @@ def test_pages_need_a_login(page):
         expect(page.get_by_role("button", name="Log in")).to_be_visible()
 
 
+@pytest.mark.journey
 def test_after_logging_out_the_back_button_shows_the_login_page(page):
     login(page, "demo")
     page.goto("/details")
@@ -74,6 +76,7 @@ def test_hidden_pages_leave_the_navigation(browser, portal):
             settings.put(session, "page_usage", True)
 
 
+@pytest.mark.journey
 def test_demo2_sees_only_its_own_account(browser, portal):
     page = new_page(browser, portal)
     login(page, "demo2")

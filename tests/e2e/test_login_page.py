@@ -2,6 +2,7 @@
 import re
 import uuid
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import (DEMO_PASSWORD, body_text, login, look_at, new_page, wait_ready)
@@ -11,12 +12,14 @@ def test_login_page_looks_right_everywhere(browser, portal):
     look_at(browser, portal, "/", "login", ready_selector="#username")
 
 
+@pytest.mark.journey
 def test_demo_customer_logs_in_and_lands_on_billing(page):
     login(page, "demo")
     expect(page.get_by_role("heading", name="Billing", exact=True)).to_be_visible()
     expect(page.locator("#layout-amount-due")).to_have_text("$110.00")
 
 
+@pytest.mark.journey
 def test_wrong_password_and_unknown_user_get_the_same_message(page):
     page.goto("/")
     wait_ready(page)
