@@ -65,7 +65,7 @@ def admin_nav() -> rx.Component:
     return rx.el.nav(
         rx.vstack(
             rx.text(StaffState.isp_name, size="4", weight="bold", padding="8px 12px"),
-            rx.badge(t("Staff console"), color_scheme="orange", margin_left="12px"),
+            rx.badge(t("Staff console"), color_scheme="orange", high_contrast=True, margin_left="12px"),
             admin_links(),
             rx.spacer(),
             language_select("admin-language"),
@@ -88,7 +88,7 @@ def admin_top_bar() -> rx.Component:
                            aria_label=t("Menu"), aria_expanded=StaffState.menu_open.to_string(),
                            aria_controls="admin-mobile-menu"),
             rx.text(StaffState.isp_name, size="4", weight="bold", trim="both"),
-            rx.badge(t("Staff console"), color_scheme="orange"),
+            rx.badge(t("Staff console"), color_scheme="orange", high_contrast=True),
             align="center", padding="10px 12px", width="100%",
         ),
         rx.cond(
@@ -119,6 +119,7 @@ def admin_layout(content: rx.Component) -> rx.Component:
             width=["100%", "100%", f"calc(100% - {NAV_WIDTH})"],
         ),
         min_height="100vh",
+        lang=StaffState.ui_lang,  # screen readers read the page in the chosen language
     )
 
 
@@ -155,10 +156,30 @@ def admin_public_template(route: str, title: str, on_load: list | None = None) -
                     style={"width": "100%", "maxWidth": "440px", "padding": "24px 16px",
                            "boxSizing": "border-box"},
                 ),
-                min_height="100vh", background="var(--gray-3)",
+                min_height="100vh", background="var(--gray-3)", lang=StaffState.ui_lang,
             )
 
         wrapped.__name__ = f"admin_{page.__name__}"
         return wrapped
 
     return decorator
+
+
+CELL = {"padding": "8px 10px", "borderBottom": "1px solid var(--gray-5)", "textAlign": "left",
+        "verticalAlign": "top"}
+
+
+def data_table(label: rx.Var, headers: list[rx.Var], rows: rx.Var, cells: Callable) -> rx.Component:
+    """A plain HTML table that scrolls sideways inside a focusable, labelled region on a phone
+    (keyboard users can scroll it too)."""
+    return rx.el.div(
+        rx.el.table(
+            rx.el.thead(rx.el.tr(*[rx.el.th(h, scope="col", style={**CELL, "fontWeight": "600"})
+                                   for h in headers])),
+            rx.el.tbody(rx.foreach(rows, lambda row: rx.el.tr(
+                *[rx.el.td(cell, style=CELL) for cell in cells(row)]))),
+            style={"width": "100%", "borderCollapse": "collapse", "fontSize": "14px"},
+        ),
+        role="region", aria_label=label, tab_index=0,
+        style={"width": "100%", "overflowX": "auto"},
+    )

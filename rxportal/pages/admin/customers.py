@@ -1,7 +1,7 @@
 """Customers: search and an account's page with the staff actions."""
 import reflex as rx
 
-from rxportal.components.admin_layout import admin_template, admin_title
+from rxportal.components.admin_layout import admin_template, admin_title, data_table
 from rxportal.components.forms import field, form_message, portal_form, submit_button
 from rxportal.components.i18n import t
 from rxportal.state.admin_customers import AdminAccountState as A
@@ -19,15 +19,9 @@ def pager(state) -> rx.Component:
     )
 
 
-def customer_row(row: rx.Var) -> rx.Component:
-    return rx.table.row(
-        rx.table.cell(rx.link(row["name"], href="/admin/customers/" + row["id"])),
-        rx.table.cell(row["number"]),
-        rx.table.cell(row["email"]),
-        rx.table.cell(row["usernames"]),
-        rx.table.cell(row["phones"]),
-        rx.table.cell(row["status"]),
-    )
+def customer_cells(row: rx.Var) -> list:
+    return [rx.link(row["name"], href="/admin/customers/" + row["id"]), row["number"],
+            row["email"], row["usernames"], row["phones"], row["status"]]
 
 
 @admin_template(route="/admin/customers", title="Customers", area="customers",
@@ -45,21 +39,8 @@ def customers_page() -> rx.Component:
             on_submit=C.search, reset_on_submit=False, width="100%",
         ),
         rx.text(t("{count} customers found", count=C.total), size="2", id="customer-count"),
-        rx.box(
-            rx.table.root(
-                rx.table.header(rx.table.row(
-                    rx.table.column_header_cell(t("Name")),
-                    rx.table.column_header_cell(t("Account")),
-                    rx.table.column_header_cell(t("E-mail")),
-                    rx.table.column_header_cell(t("Logins")),
-                    rx.table.column_header_cell(t("Phone")),
-                    rx.table.column_header_cell(t("Status")),
-                )),
-                rx.table.body(rx.foreach(C.rows, customer_row)),
-                width="100%",
-            ),
-            class_name="table-scroll",
-        ),
+        data_table(t("Customers"), [t("Name"), t("Account"), t("E-mail"), t("Logins"),
+                                    t("Phone"), t("Status")], C.rows, customer_cells),
         pager(C),
         spacing="4", width="100%",
     )
@@ -73,13 +54,13 @@ def figure(label: rx.Var, value: rx.Var, id: str) -> rx.Component:
 
 def login_cells(row: rx.Var) -> list[rx.Component]:
     return [
-        rx.table.cell(row["username"]),
-        rx.table.cell(rx.cond(row["disabled"] != "", rx.badge(t("Disabled"), color_scheme="red"),
+        row["username"],
+        (rx.cond(row["disabled"] != "", rx.badge(t("Disabled"), color_scheme="red"),
                               rx.cond(row["temporary"] != "",
                                       rx.badge(t("Temporary password"), color_scheme="amber"),
                                       rx.badge(t("Active"), color_scheme="green")))),
-        rx.table.cell(row["last_login"]),
-        rx.table.cell(rx.hstack(
+        row["last_login"],
+        (rx.hstack(
             rx.button(t("Send password reset link"), size="1", variant="soft",
                       on_click=A.send_reset(row["id"])),
             rx.cond(row["disabled"] != "",
@@ -93,14 +74,7 @@ def login_cells(row: rx.Var) -> list[rx.Component]:
 
 
 def simple_table(headers: list[str], rows: rx.Var, cells) -> rx.Component:
-    return rx.box(
-        rx.table.root(
-            rx.table.header(rx.table.row(*[rx.table.column_header_cell(t(h)) for h in headers])),
-            rx.table.body(rx.foreach(rows, lambda row: rx.table.row(*cells(row)))),
-            width="100%", size="1",
-        ),
-        class_name="table-scroll",
-    )
+    return data_table(t(headers[0]), [t(h) for h in headers], rows, cells)
 
 
 def transaction_form() -> rx.Component:
@@ -138,11 +112,11 @@ def services_card() -> rx.Component:
         rx.vstack(
             rx.heading(t("Services"), as_="h2", size="4"),
             simple_table(["Service", "Price", "Status", "Action"], A.services, lambda s: [
-                rx.table.cell(s["name"]), rx.table.cell(s["price"]), rx.table.cell(s["status"]),
-                rx.table.cell(rx.cond(s["status"] == "active",
-                                      rx.button(t("End service"), size="1", variant="soft",
-                                                color_scheme="red", on_click=A.end_service(s["id"])),
-                                      rx.fragment())),
+                s["name"], s["price"], s["status"],
+                rx.cond(s["status"] == "active",
+                        rx.button(t("End service"), size="1", variant="soft",
+                                  color_scheme="red", on_click=A.end_service(s["id"])),
+                        rx.fragment()),
             ]),
             portal_form(
                 rx.hstack(
@@ -203,14 +177,12 @@ def account_view() -> rx.Component:
         rx.card(rx.vstack(
             rx.heading(t("Recent transactions"), as_="h2", size="4"),
             simple_table(["Date", "Type", "Description", "Amount"], A.transactions, lambda r: [
-                rx.table.cell(r["when"]), rx.table.cell(r["kind"]),
-                rx.table.cell(r["description"]), rx.table.cell(r["amount"])]),
+                r["when"], r["kind"], r["description"], r["amount"]]),
             width="100%"), width="100%"),
         rx.card(rx.vstack(
             rx.heading(t("Invoices"), as_="h2", size="4"),
             simple_table(["Number", "Issued", "Due", "Amount", "Status"], A.invoices, lambda r: [
-                rx.table.cell(r["number"]), rx.table.cell(r["issued"]), rx.table.cell(r["due"]),
-                rx.table.cell(r["total"]), rx.table.cell(r["status"])]),
+                r["number"], r["issued"], r["due"], r["total"], r["status"]]),
             width="100%"), width="100%"),
         spacing="4", width="100%",
     )

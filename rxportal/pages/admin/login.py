@@ -12,7 +12,7 @@ def login_page() -> rx.Component:
     return rx.card(
         portal_form(
             rx.vstack(
-                rx.badge(t("Staff console"), color_scheme="orange"),
+                rx.badge(t("Staff console"), color_scheme="orange", high_contrast=True),
                 rx.heading(t("Staff login"), as_="h1", size="6"),
                 form_message(AdminLoginState.error),
                 field(t("Username"), "username", autocomplete="username"),

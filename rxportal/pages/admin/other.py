@@ -1,7 +1,7 @@
 """Bulk invite, plans and the audit log (administrators)."""
 import reflex as rx
 
-from rxportal.components.admin_layout import admin_template, admin_title
+from rxportal.components.admin_layout import admin_template, admin_title, data_table
 from rxportal.components.forms import field, form_message, portal_form, submit_button
 from rxportal.components.i18n import t
 from rxportal.pages.admin.customers import pager
@@ -118,19 +118,10 @@ def audit_page() -> rx.Component:
             on_submit=AU.filter, reset_on_submit=False,
         ),
         rx.text(t("{count} entries", count=AU.total), size="2", id="audit-count"),
-        rx.box(
-            rx.table.root(
-                rx.table.header(rx.table.row(*[rx.table.column_header_cell(t(h)) for h in
-                                               ["When", "Who", "Action", "Target", "Details"]])),
-                rx.table.body(rx.foreach(AU.rows, lambda r: rx.table.row(
-                    rx.table.cell(r["at"]), rx.table.cell(r["actor"]), rx.table.cell(r["action"]),
-                    rx.table.cell(r["target"]),
-                    rx.table.cell(rx.code(r["detail"], size="1", style={"wordBreak": "break-all"})),
-                ))),
-                width="100%", size="1",
-            ),
-            class_name="table-scroll",
-        ),
+        data_table(t("Audit log"), [t(h) for h in ["When", "Who", "Action", "Target", "Details"]],
+                   AU.rows, lambda r: [r["at"], r["actor"], r["action"], r["target"],
+                                       rx.code(r["detail"], size="1",
+                                               style={"wordBreak": "break-all"})]),
         pager(AU),
         spacing="4", width="100%",
     )

@@ -99,6 +99,27 @@ def section_card(section: str, heading: str, handler, *extra) -> rx.Component:
     )
 
 
+def logo_upload() -> rx.Component:
+    upload = rx.upload.root(
+        rx.vstack(
+            rx.button(t("Choose an image"), type="button", variant="soft"),
+            rx.text(t("PNG, JPEG, GIF or WebP, up to 2 MB."), size="1", color_scheme="gray"),
+            rx.foreach(rx.selected_files("logo-upload"), lambda name: rx.text(name, size="2")),
+            align="start", spacing="1",
+        ),
+        id="logo-upload", max_files=1, multiple=False,
+        border="1px dashed var(--gray-7)", padding="12px", border_radius="8px",
+        width="100%",
+    )
+    # Reflex gives the dropzone's file input no attributes: give it an id its label points to.
+    upload.children[0].children[0].id = "logo-file"
+    return rx.box(
+        rx.el.label(t("Logo image file"), html_for="logo-file",
+                    style={"display": "block", "fontWeight": "500", "marginBottom": "4px"}),
+        upload, width="100%",
+    )
+
+
 def logo_card() -> rx.Component:
     return rx.card(
         rx.vstack(
@@ -109,17 +130,7 @@ def logo_card() -> rx.Component:
                     rx.text(t("No logo uploaded: the portal shows its own."), size="2")),
             form_message(S.logo_notice, kind="green"),
             form_message(S.logo_error),
-            rx.upload.root(
-                rx.vstack(
-                    rx.button(t("Choose an image"), type="button", variant="soft"),
-                    rx.text(t("PNG, JPEG, GIF or WebP, up to 2 MB."), size="1", color_scheme="gray"),
-                    rx.foreach(rx.selected_files("logo-upload"), lambda name: rx.text(name, size="2")),
-                    align="start", spacing="1",
-                ),
-                id="logo-upload", max_files=1, multiple=False,
-                border="1px dashed var(--gray-7)", padding="12px", border_radius="8px",
-                width="100%",
-            ),
+            logo_upload(),
             rx.hstack(
                 rx.button(t("Upload logo"), id="upload-logo",
                           on_click=S.upload_logo(rx.upload_files(upload_id="logo-upload"))),
