@@ -42,6 +42,7 @@ def admin_links() -> rx.Component:
                 admin_link(t("Mail"), "/admin/mail", "mail"),
                 admin_link(t("Payments"), "/admin/payments", "credit-card"),
                 admin_link(t("Audit log"), "/admin/audit", "scroll-text"),
+                admin_link(t("Staff"), "/admin/staff", "shield"),
                 spacing="1", width="100%",
             ),
         ),

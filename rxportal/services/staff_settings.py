@@ -26,8 +26,6 @@ NEW_SETTINGS: list[tuple[str, Any, bool]] = [
     ("color_accent", "#0d74ce", False),
     ("autopay_lock", False, False),  # customers may not turn autopay off
     ("pay_ahead_limit", 50000, False),  # minor units a customer may pay beyond what is due
-    ("password_min_length", 8, False),
-    ("password_refuse_common", True, False),
     ("smtp_host", "", False),
     ("smtp_port", 587, False),
     ("smtp_user", "", False),
@@ -85,8 +83,6 @@ FIELDS: dict[str, FieldSpec] = {f.key: f for f in [
     FieldSpec("autopay_lock", "Customers cannot turn autopay off", "bool"),
     FieldSpec("pay_ahead_limit", "Largest amount a customer may pay ahead", "money",
               minimum=0, maximum=10**9),
-    FieldSpec("password_min_length", "Minimum password length", "int", minimum=8, maximum=64),
-    FieldSpec("password_refuse_common", "Refuse common passwords", "bool"),
     FieldSpec("reset_token_minutes", "Password reset links expire after (minutes)", "int",
               minimum=10, maximum=24 * 60),
     FieldSpec("temporary_password_days", "Temporary passwords expire after (days)", "int",
@@ -114,8 +110,10 @@ SECTIONS: dict[str, list[str]] = {
     "regional": ["default_language", "currency", "country", "timezone"],
     "pages": ["page_usage", "page_contracts", "page_tickets"],
     "billing": ["autopay_lock", "pay_ahead_limit"],
-    "passwords": ["password_min_length", "password_refuse_common", "reset_token_minutes",
-                  "temporary_password_days"],
+    # The password rules themselves are fixed (DESIGN.md: at least 8 characters, at most 72
+    # bytes, common passwords refused); staff set how long reset links and temporary
+    # passwords last.
+    "passwords": ["reset_token_minutes", "temporary_password_days"],
     "mail": ["smtp_host", "smtp_port", "smtp_user", "smtp_password", "smtp_security",
              "mail_from", "imap_host", "imap_port", "imap_user", "imap_password", "imap_ssl",
              "imap_folder"],

@@ -8,9 +8,17 @@ import reflex as rx
 
 from rxportal import db
 from rxportal.services import i18n, staff_customers
+from rxportal.services.i18n import N_
 from rxportal.services import settings as isp_settings
 from rxportal.services.staff_customers import StaffActionError
 from rxportal.state.admin import StaffState
+
+
+# Ledger kinds and statuses as words for the page.
+WORDS = {"charge": N_("Charge"), "payment": N_("Payment"), "credit": N_("Credit"),
+         "refund": N_("Refund"), "adjustment": N_("Adjustment"), "open": N_("Open"),
+         "paid": N_("Paid"), "void": N_("Void"), "active": N_("Active"), "ended": N_("Ended"),
+         "suspended": N_("Suspended"), "closed": N_("Closed")}
 
 
 def _moment(value, lang: str, session) -> str:
@@ -93,7 +101,7 @@ class AdminAccountState(StaffState):
 
             self.found = True
             self.account = {"id": str(a.id), "number": a.number, "name": a.name,
-                            "email": a.email or "—", "status": a.status,
+                            "email": a.email or "—", "status": self._(WORDS.get(a.status, a.status)),
                             "currency": a.currency, "language": a.language}
             self.figures = {
                 "amount_due": money(f.amount_due), "open_invoices": str(f.open_invoices),
@@ -110,14 +118,16 @@ class AdminAccountState(StaffState):
             self.invoices = [{"id": str(i.id), "number": i.number,
                               "issued": i18n.format_day(i.issued_on, lang),
                               "due": i18n.format_day(i.due_on, lang),
-                              "total": money(i.total_minor, i.currency), "status": i.status}
+                              "total": money(i.total_minor, i.currency),
+                              "status": self._(WORDS.get(i.status, i.status))}
                              for i in view.invoices]
-            self.transactions = [{"id": str(t.id), "kind": t.kind, "description": t.description,
+            self.transactions = [{"id": str(t.id), "kind": self._(WORDS.get(t.kind, t.kind)), "description": t.description,
                                   "when": i18n.format_day(t.occurred_at, lang),
                                   "amount": money(t.amount_minor, t.currency)}
                                  for t in view.transactions]
             self.services = [{"id": str(s.id), "name": s.name, "price": money(s.price_minor),
-                              "status": s.status} for s in view.services]
+                              "status": s.status,
+                              "status_text": self._(WORDS.get(s.status, s.status))} for s in view.services]
             self.plan_options = [{"id": str(p.id), "label": f"{p.name} — {money(p.price_minor, p.currency)}"}
                                  for p in staff_customers.plans(session)
                                  if p.currency == a.currency]
@@ -374,3 +384,99 @@ class AdminAuditState(StaffState):
         self.page = int(page)
         self._load()
         return None
+
+
+class AdminStaffState(StaffState):
+    """Staff users (administrators only): add, disable or enable, reset a lost authenticator."""
+    members: list[dict[str, str]] = []
+    errors: dict[str, str] = {}
+    notice: str = ""
+    new_password: str = ""
+    form_version: int = 0
+
+    def _load(self) -> None:
+        from rxportal.services import staff as staff_service
+
+        lang = self.ui_lang
+        with db.session_scope() as session:
+            self.members = [{"id": str(u.id), "username": u.username,
+                             "role": (self._("Administrator") if u.role == "administrator"
+                                      else self._("Support")),
+                             "enrolled": self._("Yes") if u.totp_secret else self._("No"),
+                             "disabled": "true" if u.disabled else "",
+                             "last_login": _moment(u.last_login_at, lang, session) if u.last_login_at else "—"}
+                            for u in staff_service.list_staff(session)]
+        self.form_version += 1
+
+    @rx.event
+    def load_staff(self):
+        self.errors, self.notice, self.new_password = {}, "", ""
+        if self._require_staff("staff") is None:
+            return self._denied()
+        self._load()
+        return None
+
+    @rx.event
+    def add_staff(self, form: dict):
+        from rxportal.services import staff as staff_service
+
+        current = self._require_staff("staff")
+        if current is None:
+            return self._denied()
+        if self._is_repeat("add_staff", form, 5.0):
+            return None
+        self.errors, self.notice, self.new_password = {}, "", ""
+        try:
+            with db.session_scope() as session:
+                user, password = staff_service.create_staff(
+                    session, str(form.get("username", "")), str(form.get("role", "")),
+                    actor=current)
+        except staff_service.StaffAuthError as problem:
+            self.errors = {problem.field or "username": self._(problem.msgid)}
+            return None
+        self.notice = self._("{username} was added. Give them this password; they set up their "
+                             "authenticator at their first login.", username=user.username)
+        self.new_password = password
+        self._load()
+        return None
+
+    def _member_action(self, staff_id: str, action, notice: str):
+        from rxportal.services import staff as staff_service
+
+        current = self._require_staff("staff")
+        if current is None:
+            return self._denied()
+        self.errors, self.notice, self.new_password = {}, "", ""
+        try:
+            with db.session_scope() as session:
+                action(session, current, int(staff_id) if str(staff_id).isdigit() else 0)
+        except staff_service.StaffAuthError as problem:
+            self.errors = {"member": self._(problem.msgid)}
+            return None
+        except LookupError:
+            self.errors = {"member": self._("Not found.")}
+            return None
+        self.notice = self._(notice)
+        self._load()
+        return None
+
+    @rx.event
+    def disable_member(self, staff_id: str):
+        from rxportal.services import staff as staff_service
+
+        return self._member_action(staff_id, lambda s, c, i: staff_service.set_disabled(s, c, i, True),
+                                   N_("The staff login was disabled."))
+
+    @rx.event
+    def enable_member(self, staff_id: str):
+        from rxportal.services import staff as staff_service
+
+        return self._member_action(staff_id, lambda s, c, i: staff_service.set_disabled(s, c, i, False),
+                                   N_("The staff login was enabled."))
+
+    @rx.event
+    def reset_member_2fa(self, staff_id: str):
+        from rxportal.services import staff as staff_service
+
+        return self._member_action(staff_id, staff_service.reset_second_factor,
+                                   N_("The authenticator was reset: it is set up again at the next login."))

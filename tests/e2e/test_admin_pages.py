@@ -309,7 +309,8 @@ def test_staff_pages_look_right_everywhere(browser, portal):
                 for route, name in (("/admin/customers", "customers"), ("/admin/customers/1", "account"),
                                     ("/admin/settings", "settings"), ("/admin/mail", "mail"),
                                     ("/admin/payments", "payments"), ("/admin/invite", "invite"),
-                                    ("/admin/plans", "plans"), ("/admin/audit", "audit")):
+                                    ("/admin/plans", "plans"), ("/admin/audit", "audit"),
+                                    ("/admin/staff", "staff")):
                     page.goto(route)
                     wait_ready(page)
                     page.locator("h1").first.wait_for()

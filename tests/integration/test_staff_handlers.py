@@ -31,7 +31,7 @@ PASSWORD = "correct-horse-admin"
 STATES = [admin.StaffState, admin.AdminLoginState, admin_settings.AdminSettingsState,
           admin_customers.AdminCustomersState, admin_customers.AdminAccountState,
           admin_customers.AdminInviteState, admin_customers.AdminPlansState,
-          admin_customers.AdminAuditState]
+          admin_customers.AdminAuditState, admin_customers.AdminStaffState]
 # Handlers anyone may call: logging in (password, then code) and logging out.
 PUBLIC = {"load_login", "login", "load_verify", "submit_code", "continue_after_codes",
           "staff_logout", "check_staff", "setvar"}
@@ -63,7 +63,7 @@ CALLS = {
                                         "timezone": "Europe/Paris"},)),
         "save_pages": ("settings", ({},)),
         "save_billing": ("settings", ({"pay_ahead_limit": "1.00", "autopay_lock": "on"},)),
-        "save_passwords": ("settings", ({"password_min_length": "20", "reset_token_minutes": "30",
+        "save_passwords": ("settings", ({"reset_token_minutes": "30",
                                          "temporary_password_days": "2"},)),
         "save_mail": ("settings", ({"smtp_host": "evil.example.net", "smtp_port": "25",
                                     "smtp_security": "none", "imap_folder": "INBOX",
@@ -98,6 +98,13 @@ CALLS = {
     "AdminPlansState": {
         "load_plans": ("billing", ()),
         "save_plan": ("billing", ({"plan_id": "", "name": "Free", "price": "1", "cap": ""},)),
+    },
+    "AdminStaffState": {
+        "load_staff": ("staff", ()),
+        "add_staff": ("staff", ({"username": "mallory", "role": "administrator"},)),
+        "disable_member": ("staff", ("ALICE",)),
+        "enable_member": ("staff", ("SAM",)),
+        "reset_member_2fa": ("staff", ("SAM",)),
     },
     "AdminAuditState": {
         "load_audit": ("audit", ()),
@@ -143,7 +150,10 @@ def world(session):
     session.commit()
     tokens["customer"] = auth.login(session, "pat", PASSWORD).token
     session.commit()
-    return {"tokens": tokens, "account": account.id, "login": login.id, "plan": plan.id,
+    from rxportal.models.staff import StaffUser
+
+    ids = {u.username: u.id for u in session.exec(select(StaffUser))}
+    return {"tokens": tokens, "alice": ids["alice"], "sam": ids["sam"], "account": account.id, "login": login.id, "plan": plan.id,
             "service": service.id, "other": other.id}
 
 
@@ -154,6 +164,13 @@ def snapshot(session) -> dict:
                             AccountService)}
     counts["disabled"] = session.exec(select(func.count()).select_from(PortalUser)
                                       .where(PortalUser.disabled.is_(True))).one()
+    from rxportal.models.staff import StaffUser
+
+    counts["staff"] = session.exec(select(func.count()).select_from(StaffUser)).one()
+    counts["staff_disabled"] = session.exec(select(func.count()).select_from(StaffUser)
+                                            .where(StaffUser.disabled.is_(True))).one()
+    counts["staff_enrolled"] = session.exec(select(func.count()).select_from(StaffUser)
+                                            .where(StaffUser.totp_secret != "")).one()
     counts["ended"] = session.exec(select(func.count()).select_from(AccountService)
                                    .where(AccountService.status == "ended")).one()
     return counts
@@ -171,7 +188,8 @@ def make_state(cls, token: str, world, monkeypatch):
 
 def call(state, name: str, args: tuple, world):
     args = tuple({"LOGIN": str(world["login"]), "PLAN": str(world["plan"]),
-                  "SERVICE": str(world["service"])}.get(a, a) if isinstance(a, str) else
+                  "SERVICE": str(world["service"]), "ALICE": str(world["alice"]),
+                  "SAM": str(world["sam"])}.get(a, a) if isinstance(a, str) else
                  {k: {"PLAN": str(world["plan"])}.get(v, v) for k, v in a.items()}
                  if isinstance(a, dict) else a for a in args)
     handler = getattr(type(state), name).fn
@@ -185,7 +203,7 @@ def call(state, name: str, args: tuple, world):
 
 def shown(state) -> dict:
     """What a handler put on the page for the caller to see."""
-    keys = ["rows", "values", "masked", "account", "figures", "logins", "invoices",
+    keys = ["members", "new_password", "rows", "values", "masked", "account", "figures", "logins", "invoices",
             "transactions", "plans", "subject", "message", "candidates", "total", "found",
             "logo_src", "test_result", "mailbox_result", "notice", "notices", "logo_notice"]
     return {k: getattr(state, k) for k in keys if k in type(state).get_fields()
@@ -238,6 +256,15 @@ def test_an_administrator_may_call_every_handler(session, world, monkeypatch, cl
 
         branding.save_logo(session, png(), actor_id=1, actor_name="setup")
         session.commit()
+    if name == "enable_member":
+        from rxportal.models.staff import StaffUser
+
+        user = session.get(StaffUser, world["sam"])
+        user.disabled = True
+        session.add(user)
+        session.commit()
+    if name == "disable_member":
+        args = (str(world["sam"]),)  # not oneself
     if name == "enable_login":
         user = session.get(PortalUser, world["login"])
         user.disabled = True

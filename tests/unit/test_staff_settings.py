@@ -50,8 +50,8 @@ def test_bad_values_are_refused_and_nothing_is_saved(session):
 def test_errors_are_translated(session):
     errors = save(session, "regional", lang="fr", currency="EURO")
     assert errors["currency"] != "Enter a three-letter currency code, like CAD."
-    errors = save(session, "passwords", lang="fr", password_min_length="3")
-    assert "8" in errors["password_min_length"] and "64" in errors["password_min_length"]
+    errors = save(session, "passwords", lang="fr", reset_token_minutes="3")
+    assert errors["reset_token_minutes"] == "Entrez un nombre de 10 à 1440."
 
 
 def test_regional_settings_are_checked_against_real_lists(session):

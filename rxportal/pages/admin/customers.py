@@ -112,7 +112,7 @@ def services_card() -> rx.Component:
         rx.vstack(
             rx.heading(t("Services"), as_="h2", size="4"),
             simple_table(["Service", "Price", "Status", "Action"], A.services, lambda s: [
-                s["name"], s["price"], s["status"],
+                s["name"], s["price"], s["status_text"],
                 rx.cond(s["status"] == "active",
                         rx.button(t("End service"), size="1", variant="soft",
                                   color_scheme="red", on_click=A.end_service(s["id"])),

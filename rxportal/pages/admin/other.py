@@ -8,6 +8,7 @@ from rxportal.pages.admin.customers import pager
 from rxportal.state.admin_customers import AdminAuditState as AU
 from rxportal.state.admin_customers import AdminInviteState as I
 from rxportal.state.admin_customers import AdminPlansState as P
+from rxportal.state.admin_customers import AdminStaffState as ST
 
 LABEL = {"display": "block", "fontWeight": "500", "marginBottom": "4px"}
 
@@ -123,5 +124,63 @@ def audit_page() -> rx.Component:
                                        rx.code(r["detail"], size="1",
                                                style={"wordBreak": "break-all"})]),
         pager(AU),
+        spacing="4", width="100%",
+    )
+
+
+def member_cells(row: rx.Var) -> list:
+    return [
+        row["username"], row["role"], row["enrolled"], row["last_login"],
+        rx.cond(row["disabled"] != "", rx.badge(t("Disabled"), color_scheme="red"),
+                rx.badge(t("Active"), color_scheme="green")),
+        rx.hstack(
+            rx.cond(row["disabled"] != "",
+                    rx.button(t("Enable login"), size="1", variant="soft",
+                              on_click=ST.enable_member(row["id"])),
+                    rx.button(t("Disable login"), size="1", variant="soft", color_scheme="red",
+                              on_click=ST.disable_member(row["id"]))),
+            rx.button(t("Reset authenticator"), size="1", variant="soft",
+                      on_click=ST.reset_member_2fa(row["id"])),
+            spacing="2", wrap="wrap",
+        ),
+    ]
+
+
+@admin_template(route="/admin/staff", title="Staff", area="staff", on_load=[ST.load_staff])
+def staff_page() -> rx.Component:
+    return rx.vstack(
+        admin_title(t("Staff")),
+        form_message(ST.notice, kind="green"),
+        rx.cond(ST.new_password != "",
+                rx.code(ST.new_password, id="new-staff-password", size="3")),
+        form_message(ST.errors.get("member", "")),
+        data_table(t("Staff"), [t("Username"), t("Role"), t("Authenticator set up"),
+                                t("Last login"), t("Status"), t("Actions")], ST.members,
+                   member_cells),
+        rx.card(
+            portal_form(
+                rx.vstack(
+                    rx.heading(t("Add a staff member"), as_="h2", size="4"),
+                    field(t("Username"), "username", error=ST.errors.get("username", "")),
+                    rx.box(
+                        rx.el.label(t("Role"), html_for="role", style=LABEL),
+                        rx.el.select(rx.el.option(t("Support"), value="support"),
+                                     rx.el.option(t("Administrator"), value="administrator"),
+                                     id="role", name="role", default_value="support",
+                                     style={"padding": "8px", "borderRadius": "6px",
+                                            "border": "1px solid var(--gray-7)",
+                                            "background": "var(--color-background)",
+                                            "color": "var(--gray-12)"}),
+                        rx.text(ST.errors.get("role", ""), color_scheme="red", size="2", role="alert"),
+                    ),
+                    rx.text(t("Support staff see customers and tickets; administrators see everything."),
+                            size="1", color_scheme="gray"),
+                    submit_button(t("Add"), id="add-staff"),
+                    spacing="3", width="100%", align="start",
+                ),
+                on_submit=ST.add_staff, key="staff-" + ST.form_version.to_string(),
+            ),
+            width="100%",
+        ),
         spacing="4", width="100%",
     )

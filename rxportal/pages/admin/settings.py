@@ -155,7 +155,10 @@ def settings_page() -> rx.Component:
         section_card("regional", "Language and region", S.save_regional),
         section_card("pages", "Pages customers see", S.save_pages),
         section_card("billing", "Billing", S.save_billing),
-        section_card("passwords", "Passwords", S.save_passwords),
+        section_card("passwords", "Passwords", S.save_passwords,
+                     rx.text(t("Passwords need at least 8 characters (up to 72 bytes); common "
+                               "passwords are refused. There are no composition rules."),
+                             size="2", color_scheme="gray")),
         spacing="4", width="100%",
     )
 
