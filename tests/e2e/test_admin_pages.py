@@ -143,7 +143,7 @@ def test_support_staff_see_customers_but_not_settings(browser, portal):
     expect(nav.get_by_role("link", name="Customers")).to_be_visible()
     expect(nav.get_by_role("link", name="Settings")).to_have_count(0)
     for route in ("/admin/settings", "/admin/mail", "/admin/payments", "/admin/audit",
-                  "/admin/invite", "/admin/plans"):
+                  "/admin/invite", "/admin/plans", "/admin/staff"):
         page.goto(route)
         page.wait_for_url("**/admin/customers")
     page.context.close()
@@ -297,6 +297,31 @@ def test_audit_log_shows_the_changes_with_secrets_masked(admin_page):
     expect(page.locator("#audit-count")).not_to_have_text("0 entries")
     body = page.locator("main").inner_text()
     assert "••••9876" in body and "e2esecretvalue" not in body
+
+
+def test_an_administrator_adds_a_support_member_who_then_enrols(admin_page, browser, portal):
+    page = admin_page
+    page.goto("/admin/staff")
+    wait_ready(page)
+    username = f"sup-{uuid.uuid4().hex[:6]}"
+    page.get_by_label("Username", exact=True).fill(username)
+    page.get_by_label("Role").select_option("support")
+    page.get_by_role("button", name="Add", exact=True).click()
+    expect(page.get_by_role("status").filter(has_text=username)).to_be_visible()
+    password = page.locator("#new-staff-password").inner_text()
+    other = new_page(browser, portal)
+    other.goto("/admin")
+    wait_ready(other)
+    other.get_by_label("Username").fill(username)
+    other.get_by_label("Password").fill(password)
+    other.get_by_role("button", name="Log in").click()
+    other.wait_for_url("**/admin/verify")
+    wait_ready(other)
+    secret = other.locator("#totp-secret").inner_text().replace(" ", "")
+    other.get_by_label("Code").fill(pyotp.TOTP(secret).now())
+    other.get_by_role("button", name="Verify").click()
+    expect(other.get_by_role("heading", name="Your recovery codes")).to_be_visible()
+    other.context.close()
 
 
 def test_staff_pages_look_right_everywhere(browser, portal):

@@ -55,10 +55,10 @@ def figure(label: rx.Var, value: rx.Var, id: str) -> rx.Component:
 def login_cells(row: rx.Var) -> list[rx.Component]:
     return [
         row["username"],
-        (rx.cond(row["disabled"] != "", rx.badge(t("Disabled"), color_scheme="red"),
+        (rx.cond(row["disabled"] != "", rx.badge(t("Disabled"), color_scheme="red", high_contrast=True),
                               rx.cond(row["temporary"] != "",
-                                      rx.badge(t("Temporary password"), color_scheme="amber"),
-                                      rx.badge(t("Active"), color_scheme="green")))),
+                                      rx.badge(t("Temporary password"), color_scheme="amber", high_contrast=True),
+                                      rx.badge(t("Active"), color_scheme="green", high_contrast=True)))),
         row["last_login"],
         (rx.hstack(
             rx.button(t("Send password reset link"), size="1", variant="soft",

@@ -131,8 +131,8 @@ def audit_page() -> rx.Component:
 def member_cells(row: rx.Var) -> list:
     return [
         row["username"], row["role"], row["enrolled"], row["last_login"],
-        rx.cond(row["disabled"] != "", rx.badge(t("Disabled"), color_scheme="red"),
-                rx.badge(t("Active"), color_scheme="green")),
+        rx.cond(row["disabled"] != "", rx.badge(t("Disabled"), color_scheme="red", high_contrast=True),
+                rx.badge(t("Active"), color_scheme="green", high_contrast=True)),
         rx.hstack(
             rx.cond(row["disabled"] != "",
                     rx.button(t("Enable login"), size="1", variant="soft",
