@@ -19,7 +19,10 @@ for starter in scripts/run.d/*.sh; do   # feature services (e.g. the local Strip
   . "$starter"
 done
 
-rxportal worker & pids+=($!)
+# The job worker runs beside the app unless it has its own service (RXPORTAL_NO_WORKER=1).
+if [ "${RXPORTAL_NO_WORKER:-0}" != "1" ]; then
+  rxportal worker & pids+=($!)
+fi
 echo "rxportal: serving on http://$HOST:$PORT (mail without SMTP goes to ${RXPORTAL_MAIL_DIR:-data/mail}/)"
 reflex run --env prod --backend-host "$HOST" --frontend-port "$PORT" --backend-port "$PORT" & pids+=($!)
 wait -n "${pids[@]}"

@@ -6,10 +6,40 @@ import importlib
 import pkgutil
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+
+# Sent with every answer, pages included. The Content-Security-Policy, which depends on where
+# Stripe.js comes from, is set by the reverse proxy (see deploy/nginx.conf).
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"strict-origin-when-cross-origin"),
+    (b"x-frame-options", b"DENY"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+]
+
+
+class SecurityHeaders:
+    """ASGI middleware adding SECURITY_HEADERS to every HTTP response."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                message["headers"] = list(message.get("headers", [])) + [
+                    (name, value) for name, value in SECURITY_HEADERS if name not in present]
+            await send(message)
+
+        return await self.app(scope, receive, send_with_headers)
 
 
 def build_api() -> Starlette:
     routes = []
     for module in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         routes.extend(importlib.import_module(f"{__name__}.{module.name}").routes)
-    return Starlette(routes=routes)
+    return Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)])

@@ -28,10 +28,16 @@ def translations(msgid: str) -> dict[str, str]:
     return texts
 
 
-def t(msgid: str, **values) -> rx.Var:
-    """The translated text; {placeholders} may be filled with plain values or state vars."""
-    texts = {lang: text.format(**values) if values else text
-             for lang, text in translations(msgid).items()}
+def t(msgid: str, strict: bool = True, **values) -> rx.Var:
+    """The translated text; {placeholders} may be filled with plain values or state vars.
+    With strict=False a missing translation shows the English text instead of failing."""
+    try:
+        found = translations(msgid)
+    except MissingTranslation:
+        if strict:
+            raise
+        found = {lang: msgid for lang in i18n.languages()}
+    texts = {lang: text.format(**values) if values else text for lang, text in found.items()}
     others = [(lang, text) for lang, text in texts.items() if lang != i18n.SOURCE_LANGUAGE]
     if len(others) == 1:
         lang, text = others[0]

@@ -148,11 +148,17 @@ def page_title(title: rx.Var) -> rx.Component:
     return rx.heading(title, as_="h1", size="7", margin_bottom="16px")
 
 
+def page_tab_title(title: str) -> rx.Var:
+    """The browser tab's title: the page's name in the visitor's language, then the ISP's."""
+    return t(title, strict=False) + " · " + SessionState.isp_name
+
+
 def template(route: str, title: str, on_load: list | None = None) -> Callable:
     """Register a customer page: inside the layout, with the session checked on load."""
 
     def decorator(page: Callable[[], rx.Component]) -> Callable[[], rx.Component]:
-        @rx.page(route=route, title=f"{title}", on_load=[SessionState.check_login, *(on_load or [])])
+        @rx.page(route=route, title=page_tab_title(title),
+                 on_load=[SessionState.check_login, *(on_load or [])])
         def wrapped() -> rx.Component:
             return layout(page())
 
@@ -182,7 +188,8 @@ def public_template(route: str, title: str, on_load: list | None = None) -> Call
     """Register a page that needs no login (login, registration, recovery)."""
 
     def decorator(page: Callable[[], rx.Component]) -> Callable[[], rx.Component]:
-        @rx.page(route=route, title=f"{title}", on_load=[SessionState.load_public, *(on_load or [])])
+        @rx.page(route=route, title=page_tab_title(title),
+                 on_load=[SessionState.load_public, *(on_load or [])])
         def wrapped() -> rx.Component:
             return public_layout(page())
 

@@ -94,11 +94,15 @@ def _is_known_device(device_token: str, user_id: int | None) -> bool:
 
 
 def _login_throttled(session: Session, username: str, ip: str, known_device: bool) -> bool:
-    if _recent(session, "login", username=username, ip=ip) >= MAX_FAILURES_PER_USER_AND_ADDRESS:
-        return True
+    """A browser that logged in as this user before is only held to the per-address limit,
+    so guesses from elsewhere (or from the same network) cannot lock its owner out."""
     if _recent(session, "login", ip=ip) >= MAX_FAILURES_PER_ADDRESS:
         return True
-    return not known_device and _recent(session, "login", username=username) >= MAX_FAILURES_PER_USER
+    if known_device:
+        return False
+    if _recent(session, "login", username=username, ip=ip) >= MAX_FAILURES_PER_USER_AND_ADDRESS:
+        return True
+    return _recent(session, "login", username=username) >= MAX_FAILURES_PER_USER
 
 
 def _lookup_throttled(session: Session, kind: str, email: str, ip: str) -> bool:

@@ -87,3 +87,11 @@ def test_demo2_sees_only_its_own_account(browser, portal):
         assert "demo@example.net" not in page.content()
     expect(page.get_by_label("Name", exact=True)).to_have_value("Camille Roy")
     page.context.close()
+
+
+def test_pages_are_served_with_security_headers(page):
+    answer = page.goto("/")
+    headers = answer.all_headers()
+    assert headers.get("x-content-type-options") == "nosniff"
+    assert headers.get("x-frame-options") == "DENY"
+    assert headers.get("referrer-policy") == "strict-origin-when-cross-origin"

@@ -5,7 +5,8 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import (DEMO_PASSWORD, body_text, login, look_at, new_page, wait_ready)
+from tests.e2e.conftest import (DEMO_PASSWORD, check_accessibility, login, look_at, new_page,
+                                snap, wait_ready)
 
 
 def test_login_page_looks_right_everywhere(browser, portal):
@@ -76,6 +77,8 @@ def test_first_login_with_a_temporary_password_requires_a_new_one(browser, porta
     page = new_page(browser, portal)
     login(page, username, temporary, expect="/set-password")
     expect(page.get_by_role("heading", name="Choose your password")).to_be_visible()
+    snap(page, "set-password-en-desktop")
+    check_accessibility(page)
     page.goto("/details")  # cannot go around it
     page.wait_for_url("**/set-password")
     wait_ready(page)
@@ -110,4 +113,14 @@ def test_language_choice_is_kept_after_logging_out_and_in(browser, portal):
     login(other, "demo2")
     expect(other.get_by_role("heading", name="Facturation", exact=True)).to_be_visible()
     other.context.close()
+    page.context.close()
+
+
+def test_the_browser_tab_title_follows_the_language(browser, portal):
+    page = new_page(browser, portal, lang="fr")
+    page.goto("/register")
+    wait_ready(page)
+    expect(page).to_have_title("Inscription · Example Internet")
+    page.get_by_label("Langue").select_option("en")
+    expect(page).to_have_title("Register · Example Internet")
     page.context.close()

@@ -20,6 +20,13 @@ def test_register_and_recover_pages_look_right_everywhere(browser, portal):
     look_at(browser, portal, "/recover", "recover", ready_selector="#reset-email")
 
 
+def test_reset_and_confirmation_pages_with_a_bad_link_look_right_everywhere(browser, portal):
+    look_at(browser, portal, "/reset/not-a-real-token", "reset-expired",
+            ready_selector="[role=alert]")
+    look_at(browser, portal, "/confirm-email/not-a-real-token", "confirm-email-expired",
+            ready_selector="[role=alert]")
+
+
 def test_registration_with_a_known_address_mails_credentials_that_work(page, portal, browser):
     email = f"reg-{uuid.uuid4().hex[:6]}@example.org"
     new_account(email)

@@ -68,6 +68,16 @@ def test_an_attack_from_many_addresses_does_not_lock_out_a_known_browser(session
     assert auth.login(session, "pat", PASSWORD, ip="192.0.2.1", device_token=device).token
 
 
+def test_guesses_from_the_users_own_network_do_not_lock_out_their_browser(session, pat):
+    device = auth.login(session, "pat", PASSWORD, ip="203.0.113.5").device_token
+    for _ in range(auth.MAX_FAILURES_PER_USER_AND_ADDRESS + 1):
+        with pytest.raises(auth.AuthError):
+            auth.login(session, "pat", "wrong", ip="203.0.113.5")
+    with pytest.raises(auth.AuthError, match="Too many"):
+        auth.login(session, "pat", PASSWORD, ip="203.0.113.5")
+    assert auth.login(session, "pat", PASSWORD, ip="203.0.113.5", device_token=device).token
+
+
 def test_a_forged_device_token_does_not_bypass_throttling(session, pat):
     for n in range(auth.MAX_FAILURES_PER_USER):
         with pytest.raises(auth.AuthError):

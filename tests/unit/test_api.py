@@ -1,0 +1,18 @@
+"""The HTTP routes beside Reflex: health check and security headers."""
+from starlette.testclient import TestClient
+
+from rxportal.api import build_api
+
+
+def test_health_check_reports_the_database(session):
+    client = TestClient(build_api())
+    answer = client.get("/healthz")
+    assert answer.status_code == 200 and answer.json() == {"status": "ok"}
+    assert answer.headers["x-content-type-options"] == "nosniff"
+    assert answer.headers["x-frame-options"] == "DENY"
+
+
+def test_health_check_fails_when_the_database_is_unreachable(monkeypatch, data_dir):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
+    answer = TestClient(build_api()).get("/healthz")
+    assert answer.status_code == 503
