@@ -9,6 +9,7 @@ import reflex as rx
 
 from rxportal.components.forms import language_select
 from rxportal.components.i18n import t
+from rxportal.components.layout import page_tab_title
 from rxportal.state.admin import StaffState
 
 NAV_WIDTH = "230px"
@@ -132,7 +133,7 @@ def admin_template(route: str, title: str, area: str, on_load: list | None = Non
     """Register a staff page: inside the staff layout, session and role checked on load."""
 
     def decorator(page: Callable[[], rx.Component]) -> Callable[[], rx.Component]:
-        @rx.page(route=route, title=f"{title}",
+        @rx.page(route=route, title=page_tab_title(title),
                  on_load=[StaffState.check_staff(area), *(on_load or [])])
         def wrapped() -> rx.Component:
             return admin_layout(page())
@@ -147,7 +148,7 @@ def admin_public_template(route: str, title: str, on_load: list | None = None) -
     """The staff login pages (no staff session yet)."""
 
     def decorator(page: Callable[[], rx.Component]) -> Callable[[], rx.Component]:
-        @rx.page(route=route, title=f"{title}", on_load=on_load or [])
+        @rx.page(route=route, title=page_tab_title(title), on_load=on_load or [])
         def wrapped() -> rx.Component:
             return rx.center(
                 rx.el.main(
