@@ -324,6 +324,46 @@ def test_an_administrator_adds_a_support_member_who_then_enrols(admin_page, brow
     other.context.close()
 
 
+def test_mail_buttons_send_a_test_mail_and_check_the_mailbox(admin_page, portal):
+    from tests.conftest import free_port
+    from tests.integration.dovecot_server import Dovecot
+
+    page = admin_page
+    page.goto("/admin/mail")
+    wait_ready(page)
+    page.get_by_label("Send to").fill("not an address")
+    page.get_by_role("button", name="Send a test mail").click()
+    expect(page.get_by_role("alert").filter(has_text="valid e-mail")).to_be_visible()
+    page.get_by_label("Send to").fill("noc@isp.example")
+    page.get_by_role("button", name="Send a test mail").click()
+    expect(page.get_by_role("status").filter(has_text="noc@isp.example")).to_be_visible()
+    assert "test message" in str(portal.mail.wait_for("noc@isp.example", "test message")["Subject"])
+    page.get_by_role("button", name="Check the mailbox").click()
+    expect(page.get_by_role("alert").filter(has_text="No IMAP server")).to_be_visible()
+    dovecot = Dovecot(free_port(), "support@isp.example", "mailbox-pass-e2e").start()
+    try:
+        page.get_by_label("IMAP server (support mailbox)").fill("127.0.0.1")
+        page.get_by_label("IMAP port").fill(str(dovecot.port))
+        page.get_by_label("IMAP user name").fill(dovecot.user)
+        page.get_by_label("IMAP password", exact=True).fill("wrong-password")
+        page.get_by_label("IMAP over TLS").uncheck()
+        page.locator("#save-mail").click()
+        expect(page.locator("#section-mail").get_by_role("status")).to_contain_text("Saved")
+        expect(page.locator("#imap_password-masked")).to_have_text("Stored: ••••word")
+        page.get_by_role("button", name="Check the mailbox").click()
+        expect(page.get_by_role("alert").filter(has_text="user name or password")).to_be_visible()
+        page.get_by_label("IMAP password", exact=True).fill(dovecot.password)
+        page.locator("#save-mail").click()
+        expect(page.locator("#imap_password-masked")).to_have_text("Stored: ••••-e2e")
+        dovecot.deliver("Help, no internet")
+        page.get_by_role("button", name="Check the mailbox").click()
+        expect(page.get_by_role("status").filter(has_text="Connected")).to_contain_text("1 messages")
+    finally:
+        dovecot.stop()
+        for key in ("imap_host", "imap_user", "imap_password"):
+            setting(key, "")
+
+
 def test_staff_pages_look_right_everywhere(browser, portal):
     username = make_staff("administrator")
     for lang in ("en", "fr"):
