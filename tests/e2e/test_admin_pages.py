@@ -364,6 +364,39 @@ def test_mail_buttons_send_a_test_mail_and_check_the_mailbox(admin_page, portal)
             setting(key, "")
 
 
+def test_bulk_invite_with_the_isps_message(admin_page, portal):
+    from rxportal.models import Account
+
+    email = f"bulk-{uuid.uuid4().hex[:6]}@example.org"
+    with _db() as session:
+        session.add(Account(number=uuid.uuid4().hex[:8], name="Bulk Person", email=email))
+    page = admin_page
+    page.goto("/admin/invite")
+    wait_ready(page)
+    message = page.get_by_label("Message")
+    expect(message).to_contain_text("We are excited to announce the launch of our new portal today.")
+    original = message.input_value()
+    message.fill("Hello $name, no credentials here")
+    page.get_by_role("button", name="Save message").click()
+    expect(page.get_by_role("alert").filter(has_text="$temporary_password")).to_be_visible()
+    message.fill("Our portal is live, $name!\n" + original)
+    page.get_by_role("button", name="Save message").click()
+    expect(page.get_by_role("status").filter(has_text="saved")).to_be_visible()
+    page.get_by_role("button", name="Send the invitations").click()
+    expect(page.get_by_role("status").filter(has_text="queued")).to_be_visible()
+    expect(page.locator("#invite-candidates")).to_contain_text("0 accounts")
+    # The outbox sends them at a steady rate (the job runs each minute).
+    mail = portal.mail.wait_for(email, "new customer portal", timeout=150)
+    text = body_text(mail)
+    assert text.startswith("Our portal is live, Bulk Person!")
+    username = re.search(r"Your username: (\S+)", text).group(1)
+    temporary = re.search(r"Your temporary password: (\S+)", text).group(1)
+    from rxportal.services import auth
+
+    with _db() as session:
+        assert auth.login(session, username, temporary).must_change_password
+
+
 def test_staff_pages_look_right_everywhere(browser, portal):
     username = make_staff("administrator")
     for lang in ("en", "fr"):
