@@ -30,11 +30,12 @@ def customers_page() -> rx.Component:
     return rx.vstack(
         admin_title(t("Customers")),
         portal_form(
-            rx.hstack(
-                rx.box(field(t("Search by name, e-mail, username, account number or phone"), "q",
-                             value=C.query, type="search"), flex="1", min_width="0"),
+            rx.flex(
+                rx.box(field(t("Search customers"), "q", value=C.query, type="search",
+                             hint=t("Name, e-mail, username, account number or phone")),
+                       flex="1", min_width="200px"),
                 submit_button(t("Search"), margin_top="28px"),
-                width="100%", align="start",
+                width="100%", align="start", spacing="3", wrap="wrap",
             ),
             on_submit=C.search, reset_on_submit=False, width="100%",
         ),
