@@ -91,16 +91,24 @@ def send_test_mail(session: Session, to_addr: str) -> None:
 def check_mailbox(session: Session) -> MailboxReport:
     """Log in to the support mailbox set in the console and count its messages."""
     values = isp_settings.get_many(session, ["imap_host", "imap_port", "imap_user",
-                                             "imap_password", "imap_ssl", "imap_folder"])
+                                             "imap_password", "imap_tls", "imap_folder"])
     if not values["imap_host"]:
         raise MailCheckFailed("No IMAP server is set for the support mailbox.")
     folder = values["imap_folder"] or "INBOX"
     try:
-        if values["imap_ssl"]:
+        mode = str(values["imap_tls"] or "ssl").lower()  # as services/ticket_mail.py reads it
+        if mode == "ssl":
             client = imaplib.IMAP4_SSL(values["imap_host"], int(values["imap_port"]),
                                        ssl_context=ssl.create_default_context(), timeout=TIMEOUT)
         else:
             client = imaplib.IMAP4(values["imap_host"], int(values["imap_port"]), timeout=TIMEOUT)
+            if mode == "starttls":
+                try:
+                    client.starttls(ssl_context=ssl.create_default_context())
+                except imaplib.IMAP4.error as error:
+                    raise MailCheckFailed("The {server} server does not offer STARTTLS: choose "
+                                          "another security setting.", str(error),
+                                          server="IMAP") from None
     except (OSError, imaplib.IMAP4.error) as error:
         raise _explain(error, "IMAP") from None
     try:

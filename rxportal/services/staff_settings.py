@@ -36,7 +36,10 @@ NEW_SETTINGS: list[tuple[str, Any, bool]] = [
     ("imap_port", 993, False),
     ("imap_user", "", False),
     ("imap_password", "", True),
-    ("imap_ssl", True, False),
+    ("imap_tls", "ssl", False),  # ssl | starttls | none (also read by services/ticket_mail.py)
+    ("ticket_reopen_days", 14, False),  # the same defaults as services/tickets.py
+    ("ticket_attachment_max_bytes", 5 * 1024 * 1024, False),
+    ("support_staff_addresses", "", False),
     ("imap_folder", "INBOX", False),
     ("stripe_publishable_key", "", False),
     ("stripe_secret_key", "", True),
@@ -97,8 +100,16 @@ FIELDS: dict[str, FieldSpec] = {f.key: f for f in [
     FieldSpec("imap_port", "IMAP port", "port"),
     FieldSpec("imap_user", "IMAP user name", "text", max_length=254),
     FieldSpec("imap_password", "IMAP password", "secret", max_length=500),
-    FieldSpec("imap_ssl", "IMAP over TLS", "bool"),
+    FieldSpec("imap_tls", "IMAP security", "choice", choices=("ssl", "starttls", "none")),
     FieldSpec("imap_folder", "IMAP folder", "text", max_length=100, required=True),
+    FieldSpec("ticket_reopen_days", "A reply reopens a closed ticket within (days)", "int",
+              minimum=0, maximum=365),
+    FieldSpec("ticket_attachment_max_bytes", "Largest ticket attachment (MB)", "megabytes",
+              minimum=1, maximum=25),
+    FieldSpec("support_staff_addresses", "Addresses that answer for the ISP", "text",
+              max_length=1000,
+              help="Comma-separated addresses or @domain entries. Empty: anyone at the support "
+                   "address's domain."),
     FieldSpec("stripe_publishable_key", "Stripe publishable key", "text", max_length=300),
     FieldSpec("stripe_secret_key", "Stripe secret key", "secret", max_length=300),
     FieldSpec("stripe_webhook_secret", "Stripe webhook signing secret", "secret", max_length=300),
@@ -115,8 +126,9 @@ SECTIONS: dict[str, list[str]] = {
     # passwords last.
     "passwords": ["reset_token_minutes", "temporary_password_days"],
     "mail": ["smtp_host", "smtp_port", "smtp_user", "smtp_password", "smtp_security",
-             "mail_from", "imap_host", "imap_port", "imap_user", "imap_password", "imap_ssl",
+             "mail_from", "imap_host", "imap_port", "imap_user", "imap_password", "imap_tls",
              "imap_folder"],
+    "tickets": ["ticket_reopen_days", "ticket_attachment_max_bytes", "support_staff_addresses"],
     "payments": ["stripe_publishable_key", "stripe_secret_key", "stripe_webhook_secret"],
 }
 
@@ -168,7 +180,7 @@ def clean(spec: FieldSpec, raw: Any, currency: str = "CAD") -> Any:
     if not text:
         if spec.required:
             raise Invalid("This field is required.")
-        if spec.kind in ("int", "port", "money", "language", "currency", "country", "timezone",
+        if spec.kind in ("int", "port", "money", "megabytes", "language", "currency", "country", "timezone",
                          "color", "choice"):
             raise Invalid("This field is required.")
         return ""
@@ -184,6 +196,10 @@ def clean(spec: FieldSpec, raw: Any, currency: str = "CAD") -> Any:
         if not URL_RE.match(text):
             raise Invalid("Enter an address starting with https://, like https://portal.example.net.")
         return text.rstrip("/")
+    if spec.kind == "megabytes":
+        if not re.fullmatch(r"\d{1,4}", text) or not spec.minimum <= int(text) <= spec.maximum:
+            raise Invalid("Enter a number from {low} to {high}.", low=spec.minimum, high=spec.maximum)
+        return int(text) * 1024 * 1024
     if spec.kind in ("int", "port"):
         if not re.fullmatch(r"\d{1,10}", text):
             raise Invalid("Enter a whole number.")
@@ -255,6 +271,8 @@ def display(spec: FieldSpec, value: Any, currency: str = "CAD") -> str:
         return "true" if value else "false"
     if spec.kind == "money":
         return i18n.minor_to_decimal_str(int(value or 0), currency)
+    if spec.kind == "megabytes":
+        return str(int(value or 0) // (1024 * 1024))
     return "" if value is None else str(value)
 
 

@@ -91,6 +91,10 @@ class AdminSettingsState(StaffState):
         return self._save("passwords", form)
 
     @rx.event
+    def save_tickets(self, form: dict):
+        return self._save("tickets", form)
+
+    @rx.event
     def save_mail(self, form: dict):
         return self._save("mail", form)
 

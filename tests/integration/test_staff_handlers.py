@@ -65,6 +65,8 @@ CALLS = {
         "save_billing": ("settings", ({"pay_ahead_limit": "1.00", "autopay_lock": "on"},)),
         "save_passwords": ("settings", ({"reset_token_minutes": "30",
                                          "temporary_password_days": "2"},)),
+        "save_tickets": ("settings", ({"ticket_reopen_days": "3", "ticket_attachment_max_bytes": "2",
+                                       "support_staff_addresses": ""},)),
         "save_mail": ("settings", ({"smtp_host": "evil.example.net", "smtp_port": "25",
                                     "smtp_security": "none", "imap_folder": "INBOX",
                                     "imap_port": "143"},)),

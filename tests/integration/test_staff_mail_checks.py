@@ -76,7 +76,7 @@ def test_outbox_delivery_uses_the_console_smtp_settings_without_restart(session,
 
 
 def test_check_mailbox_counts_messages(session, dovecot):
-    set_values(session, imap_host="127.0.0.1", imap_port=dovecot.port, imap_ssl=False,
+    set_values(session, imap_host="127.0.0.1", imap_port=dovecot.port, imap_tls="none",
                imap_user=dovecot.user, imap_password=dovecot.password, imap_folder="INBOX")
     assert staff_mail.check_mailbox(session).messages == 0
     dovecot.deliver("Help, no internet")
@@ -88,7 +88,7 @@ def test_check_mailbox_reports_errors_clearly(session, dovecot):
     with pytest.raises(MailCheckFailed) as error:
         staff_mail.check_mailbox(session)
     assert "No IMAP server" in error.value.msgid
-    set_values(session, imap_host="127.0.0.1", imap_port=dovecot.port, imap_ssl=False,
+    set_values(session, imap_host="127.0.0.1", imap_port=dovecot.port, imap_tls="none",
                imap_user=dovecot.user, imap_password="wrong-password", imap_folder="INBOX")
     with pytest.raises(MailCheckFailed) as error:
         staff_mail.check_mailbox(session)
@@ -97,11 +97,11 @@ def test_check_mailbox_reports_errors_clearly(session, dovecot):
     with pytest.raises(MailCheckFailed) as error:
         staff_mail.check_mailbox(session)
     assert error.value.msgid == "The folder {folder} does not exist in the mailbox."
-    set_values(session, imap_folder="INBOX", imap_ssl=True)
+    set_values(session, imap_folder="INBOX", imap_tls="ssl")
     with pytest.raises(MailCheckFailed) as error:
         staff_mail.check_mailbox(session)
     assert "TLS" in error.value.msgid
-    set_values(session, imap_ssl=False, imap_port=free_port())
+    set_values(session, imap_tls="none", imap_port=free_port())
     with pytest.raises(MailCheckFailed) as error:
         staff_mail.check_mailbox(session)
     assert "refused the connection" in error.value.msgid

@@ -109,11 +109,20 @@ def test_every_change_is_audited_with_before_and_after(session):
     assert all(r.actor_name == "alice" and r.actor_type == "staff" for r in rows)
 
 
+def test_ticket_settings(session):
+    assert save(session, "tickets", ticket_reopen_days="30", ticket_attachment_max_bytes="10",
+                support_staff_addresses="@isp.example") == {}
+    assert isp_settings.get(session, "ticket_attachment_max_bytes") == 10 * 1024 * 1024
+    assert staff_settings.section_values(session, "tickets")["ticket_attachment_max_bytes"] == "10"
+    errors = save(session, "tickets", ticket_reopen_days="-1", ticket_attachment_max_bytes="500")
+    assert set(errors) == {"ticket_reopen_days", "ticket_attachment_max_bytes"}
+
+
 def test_mail_fields(session):
     errors = save(session, "mail", smtp_host="mail example", smtp_port="70000",
                   smtp_security="ssl3", imap_folder="")
     assert set(errors) == {"smtp_host", "smtp_port", "smtp_security", "imap_folder"}
     assert save(session, "mail", smtp_host="Mail.Example.net", smtp_port="465",
-                smtp_security="tls", smtp_password="hunter2-long", imap_ssl=False) == {}
+                smtp_security="tls", smtp_password="hunter2-long", imap_tls="none") == {}
     assert isp_settings.get(session, "smtp_host") == "mail.example.net"
     assert isp_settings.get(session, "smtp_port") == 465

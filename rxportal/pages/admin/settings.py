@@ -155,6 +155,7 @@ def settings_page() -> rx.Component:
         section_card("regional", "Language and region", S.save_regional),
         section_card("pages", "Pages customers see", S.save_pages),
         section_card("billing", "Billing", S.save_billing),
+        section_card("tickets", "Support tickets", S.save_tickets),
         section_card("passwords", "Passwords", S.save_passwords,
                      rx.text(t("Passwords need at least 8 characters (up to 72 bytes); common "
                                "passwords are refused. There are no composition rules."),
@@ -167,6 +168,8 @@ def settings_page() -> rx.Component:
 def mail_page() -> rx.Component:
     return rx.vstack(
         admin_title(t("Mail")),
+        rx.text(t("Leave the SMTP server empty to use the one set in the server's environment "
+                  "(SMTP_HOST)."), size="2", color_scheme="gray"),
         section_card("mail", "Mail servers", S.save_mail),
         rx.card(
             portal_form(
