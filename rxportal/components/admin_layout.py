@@ -34,6 +34,7 @@ def admin_link(label: rx.Var, href: str, icon: str) -> rx.Component:
 def admin_links() -> rx.Component:
     return rx.vstack(
         admin_link(t("Customers"), "/admin/customers", "users"),
+        admin_link(t("Tickets"), "/admin/tickets", "life-buoy"),
         rx.cond(
             StaffState.is_admin,
             rx.vstack(

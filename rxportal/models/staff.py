@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, Text
 from sqlmodel import Field, SQLModel
 
 from rxportal.models.base import utcnow
 
-__all__ = ["StaffUser", "StaffSession"]
+__all__ = ["StaffUser", "StaffSession", "StaffTicketNote"]
 
 ROLES = ("administrator", "support")
 
@@ -45,3 +45,15 @@ class StaffSession(SQLModel, table=True):
     ended_at: Optional[datetime] = None
     ip: str = Field(default="", max_length=64)
     user_agent: str = Field(default="", max_length=300)
+
+
+class StaffTicketNote(SQLModel, table=True):
+    """An internal note on a support ticket: staff only, never shown or mailed to the customer
+    (kept apart from the ticket's messages for that reason). The ticket id is not a foreign key
+    so that this feature's migration does not depend on the tickets feature's."""
+    id: Optional[int] = Field(default=None, primary_key=True)
+    ticket_id: int = Field(index=True)
+    staff_id: int = Field(foreign_key="staffuser.id")
+    author_name: str = Field(default="", max_length=64)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)

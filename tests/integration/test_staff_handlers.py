@@ -25,13 +25,14 @@ os.environ.setdefault("PYTEST_CURRENT_TEST", "staff handlers")  # lets Reflex bu
 
 import reflex as rx  # noqa: E402
 
-from rxportal.state import admin, admin_customers, admin_settings  # noqa: E402
+from rxportal.state import admin, admin_customers, admin_settings, admin_tickets  # noqa: E402
 
 PASSWORD = "correct-horse-admin"
 STATES = [admin.StaffState, admin.AdminLoginState, admin_settings.AdminSettingsState,
           admin_customers.AdminCustomersState, admin_customers.AdminAccountState,
           admin_customers.AdminInviteState, admin_customers.AdminPlansState,
-          admin_customers.AdminAuditState, admin_customers.AdminStaffState]
+          admin_customers.AdminAuditState, admin_customers.AdminStaffState,
+          admin_tickets.AdminTicketsState, admin_tickets.AdminTicketState]
 # Handlers anyone may call: logging in (password, then code) and logging out.
 PUBLIC = {"load_login", "login", "load_verify", "submit_code", "continue_after_codes",
           "staff_logout", "check_staff", "setvar"}
@@ -101,6 +102,18 @@ CALLS = {
         "load_plans": ("billing", ()),
         "save_plan": ("billing", ({"plan_id": "", "name": "Free", "price": "1", "cap": ""},)),
     },
+    "AdminTicketsState": {
+        "load_inbox": ("tickets", ()),
+        "filter": ("tickets", ({"status": "all", "q": ""},)),
+        "go_to_page": ("tickets", (1,)),
+    },
+    "AdminTicketState": {
+        "load_ticket": ("tickets", ()),
+        "send_reply": ("tickets", ({"body": "Answer from staff"},)),
+        "add_note": ("tickets", ({"note": "internal"},)),
+        "close_ticket": ("tickets", ()),
+        "reopen_ticket": ("tickets", ()),
+    },
     "AdminStaffState": {
         "load_staff": ("staff", ()),
         "add_staff": ("staff", ({"username": "mallory", "role": "administrator"},)),
@@ -151,12 +164,15 @@ def world(session):
     session.add(service)
     session.commit()
     tokens["customer"] = auth.login(session, "pat", PASSWORD).token
+    from rxportal.services import tickets
+
+    ticket = tickets.create_ticket(session, account.id, "No internet", "Help")
     session.commit()
     from rxportal.models.staff import StaffUser
 
     ids = {u.username: u.id for u in session.exec(select(StaffUser))}
     return {"tokens": tokens, "alice": ids["alice"], "sam": ids["sam"], "account": account.id, "login": login.id, "plan": plan.id,
-            "service": service.id, "other": other.id}
+            "service": service.id, "other": other.id, "ticket": ticket.id}
 
 
 def snapshot(session) -> dict:
@@ -173,6 +189,13 @@ def snapshot(session) -> dict:
                                             .where(StaffUser.disabled.is_(True))).one()
     counts["staff_enrolled"] = session.exec(select(func.count()).select_from(StaffUser)
                                             .where(StaffUser.totp_secret != "")).one()
+    from rxportal.models.staff import StaffTicketNote
+    from rxportal.models.tickets import Ticket, TicketMessage
+
+    counts["notes"] = session.exec(select(func.count()).select_from(StaffTicketNote)).one()
+    counts["ticket_messages"] = session.exec(select(func.count()).select_from(TicketMessage)).one()
+    counts["closed"] = session.exec(select(func.count()).select_from(Ticket)
+                                    .where(Ticket.status == "closed")).one()
     counts["ended"] = session.exec(select(func.count()).select_from(AccountService)
                                    .where(AccountService.status == "ended")).one()
     return counts
@@ -185,6 +208,8 @@ def make_state(cls, token: str, world, monkeypatch):
     state.session_token = token  # a customer's token in both cookies: still no staff access
     if cls is admin_customers.AdminAccountState:
         monkeypatch.setattr(cls, "_account_id", lambda self: world["account"])
+    if cls is admin_tickets.AdminTicketState:
+        monkeypatch.setattr(cls, "_ticket_id", lambda self: world["ticket"])
     return state
 
 
@@ -205,7 +230,7 @@ def call(state, name: str, args: tuple, world):
 
 def shown(state) -> dict:
     """What a handler put on the page for the caller to see."""
-    keys = ["members", "new_password", "rows", "values", "masked", "account", "figures", "logins", "invoices",
+    keys = ["ticket", "messages", "notes", "members", "new_password", "rows", "values", "masked", "account", "figures", "logins", "invoices",
             "transactions", "plans", "subject", "message", "candidates", "total", "found",
             "logo_src", "test_result", "mailbox_result", "notice", "notices", "logo_notice"]
     return {k: getattr(state, k) for k in keys if k in type(state).get_fields()
@@ -257,6 +282,13 @@ def test_an_administrator_may_call_every_handler(session, world, monkeypatch, cl
         from rxportal.services import branding
 
         branding.save_logo(session, png(), actor_id=1, actor_name="setup")
+        session.commit()
+    if name == "reopen_ticket":
+        from rxportal.models.tickets import Ticket
+
+        ticket = session.get(Ticket, world["ticket"])
+        ticket.status = "closed"
+        session.add(ticket)
         session.commit()
     if name == "enable_member":
         from rxportal.models.staff import StaffUser
