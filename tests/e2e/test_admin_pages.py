@@ -397,6 +397,44 @@ def test_bulk_invite_with_the_isps_message(admin_page, portal):
         assert auth.login(session, username, temporary).must_change_password
 
 
+def test_staff_answer_a_ticket_the_customer_then_sees(browser, portal):
+    from rxportal.models import Account
+    from rxportal.services import tickets
+
+    subject = f"Slow line {uuid.uuid4().hex[:4]}"
+    with _db() as session:
+        demo2 = session.exec(select(Account).where(Account.number == "100002")).one()
+        ticket = tickets.create_ticket(session, demo2.id, subject, "It is slow in the evening.")
+        ticket_id = ticket.id
+    page = new_page(browser, portal)
+    staff_login(page, make_staff("support"))
+    page.get_by_role("navigation", name="Staff navigation").get_by_role("link", name="Tickets").click()
+    page.wait_for_url("**/admin/tickets")
+    wait_ready(page)
+    page.get_by_role("link", name=subject).click()
+    page.wait_for_url(f"**/admin/tickets/{ticket_id}")
+    wait_ready(page)
+    expect(page.locator("#conversation")).to_contain_text("It is slow in the evening.")
+    page.get_by_label("New note").fill("Check the node in zone 3 (staff only)")
+    page.get_by_role("button", name="Add note").click()
+    expect(page.get_by_role("status").filter(has_text="note was added")).to_be_visible()
+    page.get_by_label("Your reply").fill("We replaced a card at the node; please try again.")
+    page.get_by_role("button", name="Send reply").dblclick()
+    expect(page.get_by_role("status").filter(has_text="reply was sent")).to_be_visible()
+    expect(page.locator("#conversation")).to_contain_text("We replaced a card")
+    mail = portal.mail.wait_for("demo2@example.net", subject)
+    assert "We replaced a card" in body_text(mail) and "zone 3" not in body_text(mail)
+    page.context.close()
+    customer = new_page(browser, portal)
+    login(customer, "demo2")
+    customer.goto(f"/tickets/{ticket_id}")
+    wait_ready(customer)
+    expect(customer.locator("main")).to_contain_text("We replaced a card at the node")
+    assert "zone 3" not in customer.locator("main").inner_text()
+    assert customer.locator("main").inner_text().count("We replaced a card") == 1  # sent once
+    customer.context.close()
+
+
 def test_staff_pages_look_right_everywhere(browser, portal):
     username = make_staff("administrator")
     for lang in ("en", "fr"):
@@ -408,7 +446,8 @@ def test_staff_pages_look_right_everywhere(browser, portal):
                                     ("/admin/settings", "settings"), ("/admin/mail", "mail"),
                                     ("/admin/payments", "payments"), ("/admin/invite", "invite"),
                                     ("/admin/plans", "plans"), ("/admin/audit", "audit"),
-                                    ("/admin/staff", "staff")):
+                                    ("/admin/staff", "staff"), ("/admin/tickets", "tickets"),
+                                    ("/admin/tickets/1", "ticket")):
                     page.goto(route)
                     wait_ready(page)
                     page.locator("h1").first.wait_for()
