@@ -11,6 +11,8 @@ import_all()
 app = rx.App(
     stylesheets=["/portal.css"],
     html_lang="en",
-    head_components=[rx.el.meta(name="viewport", content="width=device-width, initial-scale=1")],
+    head_components=[rx.el.meta(name="viewport", content="width=device-width, initial-scale=1"),
+                     # Billing: Stripe.js loader and Card Element helpers (assets/billing.js).
+                     rx.el.script(src="/billing.js")],
     api_transformer=build_api(),
 )

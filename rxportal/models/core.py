@@ -162,6 +162,8 @@ class OutboxMail(SQLModel, table=True):
     text_body: str = Field(sa_column=Column(Text, nullable=False))
     html_body: str = Field(default="", sa_column=Column(Text, nullable=False))
     headers: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Files sent with the message: [{"path": relative to the data folder, "filename", "mime"}].
+    attachments: Optional[list] = Field(default=None, sa_column=Column(JSON, nullable=True))
     status: str = Field(default="queued", max_length=16, index=True)  # queued | sent | failed
     attempts: int = Field(default=0)
     next_attempt_at: datetime = Field(default_factory=utcnow, index=True)

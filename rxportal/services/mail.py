@@ -65,17 +65,33 @@ def _html_layout(escaped_text: str, isp_name: str) -> str:
 
 
 def queue(session: Session, to_addr: str, template: str, lang: str,
-          headers: dict | None = None, **values) -> OutboxMail:
-    """Add a message to the outbox; it is sent once the caller's transaction commits."""
+          headers: dict | None = None, attachments: list[dict] | None = None,
+          **values) -> OutboxMail:
+    """Add a message to the outbox; it is sent once the caller's transaction commits.
+
+    `attachments`: files already stored under the data folder, as
+    [{"path": "relative/to/data_dir.pdf", "filename": "name.pdf", "mime": "application/pdf"}];
+    they are read when the message is sent."""
     branding = isp_settings.get_many(session, ["isp_name", "support_email", "support_phone"])
     values = {**branding, "portal_url": public_url(session), **values}
     subject, text, html_body = render(template, i18n.normalize_language(lang), values)
     mail = OutboxMail(to_addr=to_addr, subject=subject[:300], text_body=text,
-                      html_body=html_body, headers=headers or {})
+                      html_body=html_body, headers=headers or {},
+                      attachments=[_attachment_spec(a) for a in attachments]
+                      if attachments else None)
     session.add(mail)
     session.flush()
     session.info.setdefault("queued_mail", []).append(mail.id)
     return mail
+
+
+def _attachment_spec(attachment: dict) -> dict:
+    path = Path(str(attachment["path"]))
+    if path.is_absolute() or ".." in path.parts:
+        raise ValueError("attachment paths are relative to the data folder")
+    return {"path": path.as_posix(),
+            "filename": str(attachment.get("filename") or path.name),
+            "mime": str(attachment.get("mime") or "application/octet-stream")}
 
 
 def public_url(session: Session) -> str:
@@ -109,6 +125,12 @@ def build_message(mail: OutboxMail, sender: str) -> EmailMessage:
     message.set_content(mail.text_body)
     if mail.html_body:
         message.add_alternative(mail.html_body, subtype="html")
+    for attachment in mail.attachments or []:
+        # A missing file raises OSError: deliver() keeps the message queued and retries.
+        content = (config.get().data_dir / attachment["path"]).read_bytes()
+        maintype, _, subtype = attachment.get("mime", "application/octet-stream").partition("/")
+        message.add_attachment(content, maintype=maintype, subtype=subtype or "octet-stream",
+                               filename=attachment.get("filename") or Path(attachment["path"]).name)
     return message
 
 
@@ -140,9 +162,9 @@ def deliver(session: Session, outbox_id: int) -> bool:
     mail = session.get(OutboxMail, outbox_id)
     if mail is None or mail.status != "queued":
         return False
-    message = build_message(mail, sender_address(session))
-    mail.message_id = message["Message-ID"]
     try:
+        message = build_message(mail, sender_address(session))
+        mail.message_id = message["Message-ID"]
         _transmit(message, smtp_options(session))
     except (OSError, smtplib.SMTPException) as error:
         mail.attempts += 1

@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SmtpCapture, free_port
+from tests.integration.localstripe_fixture import localstripe  # noqa: F401 - the app's Stripe
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -124,7 +125,7 @@ def _scaled_mode_env() -> tuple[dict, callable]:
 
 
 @pytest.fixture(scope="session")
-def portal(tmp_path_factory):
+def portal(tmp_path_factory, localstripe):  # noqa: F811
     """The app under test, built once per pytest run."""
     data_dir = tmp_path_factory.mktemp("portal-data")
     scaled = os.environ.get("RXPORTAL_E2E_MODE") == "scaled"
@@ -147,6 +148,10 @@ def portal(tmp_path_factory):
         "RXPORTAL_BCRYPT_ROUNDS": "12",
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": str(smtp_port),
+        # Billing: payments go to a real localstripe started for this run (loopback, free port).
+        "STRIPE_API_BASE": localstripe.url,
+        "STRIPE_SECRET_KEY": "",
+        "STRIPE_WEBHOOK_SECRET": "whsec_e2e",
         "REFLEX_TELEMETRY_ENABLED": "false",
         "REFLEX_CHECK_LATEST_VERSION": "false",
         "PATH": f"{ROOT / 'tools' / 'node_modules' / '.bin'}:{Path(sys.executable).parent}:"
@@ -156,7 +161,8 @@ def portal(tmp_path_factory):
     }
     # Tests read and arrange data in the same database file as the app.
     for key in ("RXPORTAL_DATA_DIR", "DATABASE_URL", "RXPORTAL_SECRET_KEY", "SMTP_HOST",
-                "SMTP_PORT", "RXPORTAL_PUBLIC_URL", "REDIS_URL"):
+                "SMTP_PORT", "RXPORTAL_PUBLIC_URL", "REDIS_URL", "STRIPE_API_BASE",
+                "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"):
         if key in env:
             os.environ[key] = env[key]
     subprocess.run([sys.executable, "-m", "rxportal.cli", "setup"], env=env, cwd=ROOT,

@@ -1,0 +1,164 @@
+"""The Stripe implementation of the gateway interface (stripe SDK 16, StripeClient).
+
+Works against real Stripe and against localstripe. Differences handled here:
+- localstripe does not attach a SetupIntent's payment method to its customer: we attach it
+  when its customer is empty;
+- localstripe refuses `off_session` on a separate confirm: sent only to real Stripe;
+- localstripe ignores idempotency keys (real Stripe honours them). The payment service does not
+  depend on them alone: it creates the PaymentIntent, stores its id, then confirms it, and a
+  retry looks the stored PaymentIntent up instead of creating another.
+"""
+from __future__ import annotations
+
+import stripe
+
+from rxportal.services.gateway import (GatewayError, GatewayEvent, GatewayUnavailable,
+                                       MethodInfo, PaymentResult, SignatureError, StripeSettings)
+
+PAYMENT_EVENTS = {
+    "payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.processing",
+    "payment_intent.canceled", "charge.refunded", "charge.dispute.created",
+}
+
+
+def _attr(obj, name, default=None):
+    try:
+        value = getattr(obj, name)
+    except AttributeError:
+        return default
+    return default if value is None else value
+
+
+class StripeGateway:
+    name = "stripe"
+
+    def __init__(self, settings: StripeSettings, timeout: float = 20.0):
+        self.settings = settings
+        self.client = stripe.StripeClient(
+            settings.secret_key, base_addresses={"api": settings.api_base},
+            max_network_retries=0, http_client=stripe.RequestsClient(timeout=timeout))
+
+    # -- errors ---------------------------------------------------------------------------
+    def _call(self, fn, *args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (stripe.APIConnectionError, stripe.RateLimitError) as error:
+            raise GatewayUnavailable(str(error.user_message or error), "unavailable") from error
+        except stripe.APIError as error:  # 5xx: the outcome is unknown
+            raise GatewayUnavailable(str(error.user_message or error), "unavailable") from error
+        except stripe.StripeError as error:
+            raise GatewayError(str(error.user_message or error), error.code or "") from error
+
+    # -- customers and methods --------------------------------------------------------------
+    def create_customer(self, *, email: str, name: str, account_number: str) -> str:
+        customer = self._call(self.client.v1.customers.create, params={
+            "email": email or None, "name": name, "metadata": {"account": account_number}})
+        return customer.id
+
+    def create_setup_intent(self, customer_ref: str, kind: str) -> tuple[str, str]:
+        intent = self._call(self.client.v1.setup_intents.create, params={
+            "customer": customer_ref, "payment_method_types": [kind], "usage": "off_session"})
+        return intent.id, intent.client_secret
+
+    def get_method(self, method_ref: str) -> MethodInfo:
+        return self._method_info(self._call(self.client.v1.payment_methods.retrieve, method_ref))
+
+    def attach_method(self, method_ref: str, customer_ref: str) -> MethodInfo:
+        method = self._call(self.client.v1.payment_methods.retrieve, method_ref)
+        if not _attr(method, "customer"):
+            method = self._call(self.client.v1.payment_methods.attach, method_ref,
+                                params={"customer": customer_ref})
+        return self._method_info(method)
+
+    def detach_method(self, method_ref: str) -> None:
+        try:
+            self._call(self.client.v1.payment_methods.detach, method_ref)
+        except GatewayUnavailable:
+            raise
+        except GatewayError:
+            pass  # already detached or gone: nothing to do
+
+    @staticmethod
+    def _method_info(method) -> MethodInfo:
+        kind = method.type
+        if kind == "card":
+            card = method.card
+            return MethodInfo(method.id, "card", _attr(card, "brand", ""), _attr(card, "last4", ""),
+                              _attr(card, "exp_month"), _attr(card, "exp_year"),
+                              _attr(method, "customer"))
+        details = _attr(method, kind)
+        return MethodInfo(method.id, kind, _attr(details, "bank_code", "") or "",
+                          _attr(details, "last4", "") or "", None, None, _attr(method, "customer"))
+
+    # -- payments ---------------------------------------------------------------------------
+    def create_payment(self, *, amount_minor: int, currency: str, customer_ref: str,
+                       method_ref: str, kind: str, idempotency_key: str,
+                       metadata: dict) -> PaymentResult:
+        intent = self._call(self.client.v1.payment_intents.create, params={
+            "amount": amount_minor, "currency": currency.lower(), "customer": customer_ref,
+            "payment_method": method_ref, "payment_method_types": [kind],
+            "metadata": {k: str(v) for k, v in metadata.items()},
+        }, options={"idempotency_key": idempotency_key})
+        return self._result(intent)
+
+    def confirm_payment(self, payment_ref: str, *, idempotency_key: str,
+                        off_session: bool) -> PaymentResult:
+        params = {"off_session": True} if off_session and not self.settings.local else {}
+        try:
+            intent = self._call(self.client.v1.payment_intents.confirm, payment_ref,
+                                params=params, options={"idempotency_key": idempotency_key})
+        except GatewayUnavailable:
+            raise
+        except GatewayError:
+            # A decline is raised as an error; the PaymentIntent says what happened.
+            return self.get_payment(payment_ref)
+        return self._result(intent)
+
+    def cancel_payment(self, payment_ref: str) -> PaymentResult:
+        try:
+            return self._result(self._call(self.client.v1.payment_intents.cancel, payment_ref))
+        except GatewayUnavailable:
+            raise
+        except GatewayError:
+            return self.get_payment(payment_ref)  # already succeeded or failed: say which
+
+    def get_payment(self, payment_ref: str) -> PaymentResult:
+        return self._result(self._call(self.client.v1.payment_intents.retrieve, payment_ref))
+
+    @staticmethod
+    def _result(intent) -> PaymentResult:
+        status = intent.status
+        error = _attr(intent, "last_payment_error")
+        code = _attr(error, "code", "") if error else ""
+        message = _attr(error, "message", "") if error else ""
+        if status == "requires_payment_method" and error:
+            status = "failed"
+        return PaymentResult(ref=intent.id, status=status, amount_minor=int(intent.amount),
+                             client_secret=_attr(intent, "client_secret", ""),
+                             failure_code=code or "", failure_message=message or "")
+
+    # -- webhooks ---------------------------------------------------------------------------
+    def parse_webhook(self, payload: bytes, signature: str) -> GatewayEvent:
+        secret = self.settings.webhook_secret
+        if not secret:
+            raise SignatureError("no webhook secret configured")
+        try:
+            event = stripe.Webhook.construct_event(payload, signature or "", secret)
+        except (stripe.SignatureVerificationError, ValueError) as error:
+            raise SignatureError(str(error)) from error
+        obj = event.data.object
+        object_type = _attr(obj, "object", "")
+        amount = 0
+        if object_type == "payment_intent":
+            ref = obj.id
+        elif object_type == "charge":
+            ref = _attr(obj, "payment_intent", "") or ""
+            amount = int(_attr(obj, "amount_refunded", 0))
+        elif object_type == "dispute":
+            ref = _attr(obj, "payment_intent", "") or ""
+            amount = int(_attr(obj, "amount", 0))
+        else:
+            ref = _attr(obj, "id", "") or ""
+        return GatewayEvent(id=event.id, type=event.type, object_ref=ref,
+                            created=int(_attr(event, "created", 0)), amount_minor=amount)
+

@@ -1,0 +1,85 @@
+"""Invoices: the paged list in SQL and the PDF (read back with pypdf), in both languages; another
+account's invoice is "not found"."""
+from __future__ import annotations
+
+import io
+from datetime import date, timedelta
+
+import pytest
+from pypdf import PdfReader
+from sqlmodel import select
+
+from rxportal.models import Invoice, InvoiceLine, Transaction
+from rxportal.services import invoices
+from rxportal.services.payments import NotFound
+from tests.billing_factory import make_account
+
+
+def pdf_text(data: bytes) -> str:
+    assert data.startswith(b"%PDF")
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def test_invoice_pdf_in_english_shows_lines_taxes_payments_and_amount_due(session):
+    account = make_account(session, invoices=(6500,), paid={0: 2000})
+    invoice = session.exec(select(Invoice).where(Invoice.account_id == account.id)).one()
+    session.add(InvoiceLine(invoice_id=invoice.id, description="Static IP address",
+                            unit_minor=500, amount_minor=500, tax_minor=65))
+    session.commit()
+    name, data = invoices.invoice_pdf(session, account.id, invoice.id, "en")
+    text = pdf_text(data)
+    assert name == f"{invoice.number}.pdf"
+    for expected in (f"Invoice {invoice.number}", "Example Internet", account.name, "Fibre 100",
+                     "Static IP address", "Taxes", "$0.65", "Total", "$65.00",
+                     "Payment received", "-$20.00", "Amount due", "$45.00", "Due date",
+                     "Jan 15, 2026"):
+        assert expected in text, expected
+
+
+def test_invoice_pdf_in_french_uses_french_words_and_money_format(session):
+    account = make_account(session, invoices=(6500,), language="fr")
+    invoice = session.exec(select(Invoice).where(Invoice.account_id == account.id)).one()
+    text = pdf_text(invoices.invoice_pdf(session, account.id, invoice.id)[1])
+    for expected in ("Facture", "Date d'échéance", "Montant dû", "65,00", "$"):
+        assert expected in text, expected
+
+
+def test_paid_invoice_pdf_says_paid(session):
+    account = make_account(session, invoices=(6500,), paid={0: 6500})
+    invoice = session.exec(select(Invoice).where(Invoice.account_id == account.id)).one()
+    invoice.status = "paid"
+    session.commit()
+    text = pdf_text(invoices.invoice_pdf(session, account.id, invoice.id, "en")[1])
+    assert "Paid" in text and "$0.00" in text
+
+
+def test_another_account_gets_not_found_for_the_pdf(session):
+    demo = make_account(session)
+    demo2 = make_account(session)
+    invoice = session.exec(select(Invoice).where(Invoice.account_id == demo.id)).one()
+    with pytest.raises(NotFound):
+        invoices.invoice_pdf(session, demo2.id, invoice.id)
+    with pytest.raises(NotFound):
+        invoices.invoice_pdf(session, demo2.id, 999999)
+    with pytest.raises(NotFound):
+        invoices.get_invoice(session, demo2.id, invoice.id)
+
+
+def test_500_invoices_are_paged_in_sql_newest_first(session):
+    account = make_account(session, invoices=())
+    start = date(2000, 1, 1)
+    for n in range(500):
+        invoice = Invoice(account_id=account.id, number=f"P-{n:04d}",
+                          issued_on=start + timedelta(days=n), due_on=start + timedelta(days=n + 14),
+                          currency="CAD", total_minor=1000, status="open" if n >= 498 else "paid")
+        session.add(invoice)
+        session.flush()
+        session.add(Transaction(account_id=account.id, kind="charge", description="x",
+                                amount_minor=1000, currency="CAD", invoice_id=invoice.id))
+    session.commit()
+    assert invoices.count_invoices(session, account.id) == 500
+    first = invoices.list_invoices(session, account.id, 0, 10)
+    assert [row.number for row in first[:2]] == ["P-0499", "P-0498"]
+    assert first[0].due_minor == 1000 and first[2].due_minor == 0
+    last = invoices.list_invoices(session, account.id, 490, 10)
+    assert [row.number for row in last][-1] == "P-0000" and len(last) == 10
