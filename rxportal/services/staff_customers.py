@@ -487,3 +487,41 @@ def active_sessions(session: Session, user_id: int) -> int:
     return int(session.exec(select(func.count()).select_from(UserSession).where(
         UserSession.user_id == user_id, UserSession.ended_at.is_(None),
         UserSession.expires_at > utcnow())).one())
+
+
+# --- contracts (services/contracts.py holds the rules) -----------------------------------------
+
+
+def contract_templates(session: Session) -> list:
+    """The latest version of each contract template (what staff issue)."""
+    from rxportal.services import contracts
+
+    latest: dict[str, object] = {}
+    for template in contracts.list_templates(session):  # ordered by code, then version
+        latest[template.code] = template
+    return list(latest.values())
+
+
+def issue_contract(session: Session, actor: CurrentStaff, account_id: int, template_id: int,
+                   ip: str = ""):
+    from rxportal.models.contracts import ContractTemplate
+    from rxportal.services import contracts
+
+    _account(session, account_id)
+    template = session.get(ContractTemplate, template_id)
+    if template is None:
+        raise StaffActionError(N_("Choose a contract."), "template")
+    contract = contracts.issue(session, template.id, account_id)
+    audit.record(session, "contract_issued_by_staff", target=f"account:{account_id}",
+                 contract_id=contract.id, template=template.code, version=template.version,
+                 **actor_fields(actor, ip))
+    return contract
+
+
+def signed_contract_pdf(session: Session, account_id: int, contract_id: int) -> tuple[str, bytes]:
+    from rxportal.services import contracts
+
+    try:
+        return contracts.signed_pdf(session, account_id, contract_id)
+    except contracts.ContractError as error:
+        raise LookupError(str(error)) from None

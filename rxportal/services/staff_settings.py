@@ -24,8 +24,11 @@ from rxportal.services import settings as isp_settings
 NEW_SETTINGS: list[tuple[str, Any, bool]] = [
     ("color_primary", "#3e63dd", False),
     ("color_accent", "#0d74ce", False),
-    ("autopay_lock", False, False),  # customers may not turn autopay off
-    ("pay_ahead_limit", 50000, False),  # minor units a customer may pay beyond what is due
+    # Billing's own keys (services/payments.py, billing_run.py), with the same defaults:
+    ("billing_autopay_locked", False, False),  # customers may not turn autopay off
+    ("billing_keep_last_method", False, False),  # nor remove their last payment method
+    ("billing_max_credit_minor", 50000, False),  # the pay-ahead limit (credit kept)
+    ("invoice_due_days", 14, False),
     ("smtp_host", "", False),
     ("smtp_port", 587, False),
     ("smtp_user", "", False),
@@ -83,9 +86,13 @@ FIELDS: dict[str, FieldSpec] = {f.key: f for f in [
     FieldSpec("page_usage", "Show the Data Usage page", "bool"),
     FieldSpec("page_contracts", "Show the Contracts page", "bool"),
     FieldSpec("page_tickets", "Show the Support Tickets page", "bool"),
-    FieldSpec("autopay_lock", "Customers cannot turn autopay off", "bool"),
-    FieldSpec("pay_ahead_limit", "Largest amount a customer may pay ahead", "money",
+    FieldSpec("billing_autopay_locked", "Customers cannot turn autopay off", "bool"),
+    FieldSpec("billing_keep_last_method", "Customers cannot remove their last payment method",
+              "bool"),
+    FieldSpec("billing_max_credit_minor", "Largest amount a customer may pay ahead", "money",
               minimum=0, maximum=10**9),
+    FieldSpec("invoice_due_days", "Invoices are due after (days)", "int", minimum=0,
+              maximum=90),
     FieldSpec("reset_token_minutes", "Password reset links expire after (minutes)", "int",
               minimum=10, maximum=24 * 60),
     FieldSpec("temporary_password_days", "Temporary passwords expire after (days)", "int",
@@ -120,7 +127,8 @@ SECTIONS: dict[str, list[str]] = {
                  "color_accent", "support_email", "support_phone"],
     "regional": ["default_language", "currency", "country", "timezone"],
     "pages": ["page_usage", "page_contracts", "page_tickets"],
-    "billing": ["autopay_lock", "pay_ahead_limit"],
+    "billing": ["billing_autopay_locked", "billing_keep_last_method", "billing_max_credit_minor",
+                "invoice_due_days"],
     # The password rules themselves are fixed (DESIGN.md: at least 8 characters, at most 72
     # bytes, common passwords refused); staff set how long reset links and temporary
     # passwords last.

@@ -15,7 +15,7 @@ from rxportal.state.admin import StaffState
 
 
 # Ledger kinds and statuses as words for the page.
-WORDS = {"charge": N_("Charge"), "payment": N_("Payment"), "credit": N_("Credit"),
+WORDS = {"pending": N_("Pending signature"), "signed": N_("Signed"), "charge": N_("Charge"), "payment": N_("Payment"), "credit": N_("Credit"),
          "refund": N_("Refund"), "adjustment": N_("Adjustment"), "open": N_("Open"),
          "paid": N_("Paid"), "void": N_("Void"), "active": N_("Active"), "ended": N_("Ended"),
          "suspended": N_("Suspended"), "closed": N_("Closed")}
@@ -75,6 +75,8 @@ class AdminAccountState(StaffState):
     transactions: list[dict[str, str]] = []
     services: list[dict[str, str]] = []
     plan_options: list[dict[str, str]] = []
+    contracts: list[dict[str, str]] = []
+    template_options: list[dict[str, str]] = []
     notice: str = ""
     error: str = ""
     tx_errors: dict[str, str] = {}
@@ -131,6 +133,18 @@ class AdminAccountState(StaffState):
             self.plan_options = [{"id": str(p.id), "label": f"{p.name} — {money(p.price_minor, p.currency)}"}
                                  for p in staff_customers.plans(session)
                                  if p.currency == a.currency]
+            from rxportal.services import contracts as contract_service
+
+            self.contracts = [{"id": str(c.id), "name": c.name,
+                               "issued": i18n.format_day(c.issued_on, lang),
+                               "status": c.status,
+                               "status_text": self._(WORDS.get(c.status, c.status)),
+                               "signed": _moment(c.signed_at, lang, session) if c.signed_at else "—"}
+                              for c in contract_service.list_for_account(session, a.id, lang)]
+            self.template_options = [
+                {"id": str(tp.id),
+                 "label": f"{contract_service.template_name(tp, lang)} (v{tp.version})"}
+                for tp in staff_customers.contract_templates(session)]
         self.form_version += 1
 
     def _act(self, action, notice_msgid: str, **values):
@@ -212,6 +226,30 @@ class AdminAccountState(StaffState):
         return self._act(lambda s, c, a: staff_customers.add_service(
             s, c, a, int(plan) if plan.isdigit() else 0, self.client_ip),
             "The service was added.")
+
+    @rx.event
+    def issue_contract(self, form: dict):
+        if self._is_repeat("issue_contract", form, 5.0):
+            return None
+        template = str(form.get("template", ""))
+        return self._act(lambda s, c, a: staff_customers.issue_contract(
+            s, c, a, int(template) if template.isdigit() else 0, self.client_ip),
+            "The contract was issued; the customer can sign it in the portal.")
+
+    @rx.event
+    def download_contract(self, contract_id: str):
+        current = self._require_staff("customers")
+        if current is None:
+            return self._denied()
+        try:
+            with db.session_scope() as session:
+                filename, content = staff_customers.signed_contract_pdf(
+                    session, self._account_id() or 0,
+                    int(contract_id) if str(contract_id).isdigit() else 0)
+        except LookupError:
+            self.error = self._("Not found.")
+            return None
+        return rx.download(data=content, filename=filename, mime_type="application/pdf")
 
     @rx.event
     def end_service(self, service_id: str):

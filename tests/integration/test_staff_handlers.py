@@ -63,7 +63,8 @@ CALLS = {
         "save_regional": ("settings", ({"default_language": "fr", "currency": "EUR", "country": "FR",
                                         "timezone": "Europe/Paris"},)),
         "save_pages": ("settings", ({},)),
-        "save_billing": ("settings", ({"pay_ahead_limit": "1.00", "autopay_lock": "on"},)),
+        "save_billing": ("settings", ({"billing_max_credit_minor": "1.00",
+                                        "billing_autopay_locked": "on", "invoice_due_days": "7"},)),
         "save_passwords": ("settings", ({"reset_token_minutes": "30",
                                          "temporary_password_days": "2"},)),
         "save_tickets": ("settings", ({"ticket_reopen_days": "3", "ticket_attachment_max_bytes": "2",
@@ -92,6 +93,8 @@ CALLS = {
         "post_transaction": ("customers", ({"kind": "credit", "amount": "500", "description": "free"},)),
         "add_service": ("customers", ({"plan": "PLAN"},)),
         "end_service": ("customers", ("SERVICE",)),
+        "issue_contract": ("customers", ({"template": "TEMPLATE"},)),
+        "download_contract": ("customers", ("CONTRACT",)),
     },
     "AdminInviteState": {
         "load_invite": ("bulk_invite", ()),
@@ -167,12 +170,18 @@ def world(session):
     from rxportal.services import tickets
 
     ticket = tickets.create_ticket(session, account.id, "No internet", "Help")
+    from rxportal.services import contracts
+
+    template = contracts.create_template(session, "terms", "Terms", "Conditions", "Body",
+                                         "Texte")
+    contract = contracts.issue(session, template.id, account.id)
     session.commit()
     from rxportal.models.staff import StaffUser
 
     ids = {u.username: u.id for u in session.exec(select(StaffUser))}
     return {"tokens": tokens, "alice": ids["alice"], "sam": ids["sam"], "account": account.id, "login": login.id, "plan": plan.id,
-            "service": service.id, "other": other.id, "ticket": ticket.id}
+            "service": service.id, "other": other.id, "ticket": ticket.id, "template": template.id,
+            "contract": contract.id}
 
 
 def snapshot(session) -> dict:
@@ -196,6 +205,9 @@ def snapshot(session) -> dict:
     counts["ticket_messages"] = session.exec(select(func.count()).select_from(TicketMessage)).one()
     counts["closed"] = session.exec(select(func.count()).select_from(Ticket)
                                     .where(Ticket.status == "closed")).one()
+    from rxportal.models.contracts import Contract
+
+    counts["contracts"] = session.exec(select(func.count()).select_from(Contract)).one()
     counts["ended"] = session.exec(select(func.count()).select_from(AccountService)
                                    .where(AccountService.status == "ended")).one()
     return counts
@@ -216,8 +228,9 @@ def make_state(cls, token: str, world, monkeypatch):
 def call(state, name: str, args: tuple, world):
     args = tuple({"LOGIN": str(world["login"]), "PLAN": str(world["plan"]),
                   "SERVICE": str(world["service"]), "ALICE": str(world["alice"]),
-                  "SAM": str(world["sam"])}.get(a, a) if isinstance(a, str) else
-                 {k: {"PLAN": str(world["plan"])}.get(v, v) for k, v in a.items()}
+                  "SAM": str(world["sam"]), "CONTRACT": str(world["contract"])}.get(a, a) if isinstance(a, str) else
+                 {k: {"PLAN": str(world["plan"]), "TEMPLATE": str(world["template"])}.get(v, v)
+                  for k, v in a.items()}
                  if isinstance(a, dict) else a for a in args)
     handler = getattr(type(state), name).fn
     result = handler(state, *args)
@@ -230,7 +243,7 @@ def call(state, name: str, args: tuple, world):
 
 def shown(state) -> dict:
     """What a handler put on the page for the caller to see."""
-    keys = ["ticket", "messages", "notes", "members", "new_password", "rows", "values", "masked", "account", "figures", "logins", "invoices",
+    keys = ["contracts", "template_options", "ticket", "messages", "notes", "members", "new_password", "rows", "values", "masked", "account", "figures", "logins", "invoices",
             "transactions", "plans", "subject", "message", "candidates", "total", "found",
             "logo_src", "test_result", "mailbox_result", "notice", "notices", "logo_notice"]
     return {k: getattr(state, k) for k in keys if k in type(state).get_fields()
@@ -269,7 +282,8 @@ def test_support_staff_may_use_customer_handlers(session, world, monkeypatch):
 
 
 @pytest.mark.parametrize("cls_name,name", [(c, n) for c, calls in CALLS.items() for n in calls
-                                           if n not in ("check_mailbox", "send_test_mail")])
+                                           if n not in ("check_mailbox", "send_test_mail",
+                                                        "download_contract")])
 def test_an_administrator_may_call_every_handler(session, world, monkeypatch, cls_name, name):
     cls = next(c for c in STATES if c.__name__ == cls_name)
     _, args = CALLS[cls_name][name]

@@ -71,11 +71,13 @@ def test_pages_toggle(session):
 
 
 def test_pay_ahead_limit_is_money_in_minor_units(session):
-    assert save(session, "billing", pay_ahead_limit="250.50", autopay_lock=True) == {}
-    assert isp_settings.get(session, "pay_ahead_limit") == 25050
-    assert staff_settings.section_values(session, "billing")["pay_ahead_limit"] == "250.50"
+    assert save(session, "billing", billing_max_credit_minor="250.50", billing_autopay_locked=True,
+                invoice_due_days="10") == {}
+    assert isp_settings.get(session, "billing_max_credit_minor") == 25050
+    assert isp_settings.get(session, "billing_autopay_locked") is True
+    assert staff_settings.section_values(session, "billing")["billing_max_credit_minor"] == "250.50"
     for bad in ["-5", "abc", "1.234", "1e9", "99999999999"]:
-        assert "pay_ahead_limit" in save(session, "billing", pay_ahead_limit=bad), bad
+        assert "billing_max_credit_minor" in save(session, "billing", billing_max_credit_minor=bad), bad
 
 
 def test_secrets_are_write_only_masked_and_audited_masked(session):

@@ -145,6 +145,43 @@ def services_card() -> rx.Component:
     )
 
 
+def contracts_card() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading(t("Contracts"), as_="h2", size="4"),
+            simple_table(["Contract", "Issued", "Status", "Signed", "Action"], A.contracts,
+                         lambda c: [c["name"], c["issued"], c["status_text"], c["signed"],
+                                    rx.cond(c["status"] == "signed",
+                                            rx.button(t("Download PDF"), size="1", variant="soft",
+                                                      on_click=A.download_contract(c["id"])),
+                                            rx.fragment())]),
+            portal_form(
+                rx.hstack(
+                    rx.box(
+                        rx.el.label(t("Contract"), html_for="template",
+                                    style={"display": "block", "fontWeight": "500", "marginBottom": "4px"}),
+                        rx.el.select(rx.foreach(A.template_options,
+                                                lambda o: rx.el.option(o["label"], value=o["id"])),
+                                     id="template", name="template",
+                                     style={"padding": "8px", "borderRadius": "6px", "maxWidth": "100%",
+                                            "border": "1px solid var(--gray-7)",
+                                            "background": "var(--color-background)",
+                                            "color": "var(--gray-12)"}),
+                        rx.text(A.tx_errors.get("template", ""), color_scheme="red", size="2",
+                                role="alert"),
+                        min_width="0",
+                    ),
+                    submit_button(t("Issue contract"), margin_top="28px", id="issue-contract"),
+                    align="start", wrap="wrap", width="100%",
+                ),
+                on_submit=A.issue_contract,
+            ),
+            spacing="3", width="100%",
+        ),
+        width="100%",
+    )
+
+
 def account_view() -> rx.Component:
     return rx.vstack(
         admin_title(A.account["name"]),
@@ -175,6 +212,7 @@ def account_view() -> rx.Component:
         ),
         transaction_form(),
         services_card(),
+        contracts_card(),
         rx.card(rx.vstack(
             rx.heading(t("Recent transactions"), as_="h2", size="4"),
             simple_table(["Date", "Type", "Description", "Amount"], A.transactions, lambda r: [
