@@ -452,6 +452,30 @@ def test_staff_answer_a_ticket_the_customer_then_sees(browser, portal):
     customer.context.close()
 
 
+def test_contracts_on_the_account_page(admin_page, portal):
+    from rxportal.models import Account
+
+    with _db() as session:
+        demo_id = session.exec(select(Account).where(Account.number == "100001")).one().id
+        account = Account(number=uuid.uuid4().hex[:8], name="Contract Customer",
+                          email=f"c-{uuid.uuid4().hex[:6]}@example.org")
+        session.add(account)
+        session.flush()
+        fresh_id = account.id
+    page = admin_page
+    page.goto(f"/admin/customers/{demo_id}")
+    wait_ready(page)
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download PDF").first.click()
+    path = download.value.path()
+    assert open(path, "rb").read(5) == b"%PDF-"
+    page.goto(f"/admin/customers/{fresh_id}")
+    wait_ready(page)
+    page.get_by_role("button", name="Issue contract").click()
+    expect(page.get_by_role("status").filter(has_text="contract was issued")).to_be_visible()
+    expect(page.get_by_text("Pending signature")).to_be_visible()
+
+
 def test_staff_pages_look_right_everywhere(browser, portal):
     username = make_staff("administrator")
     for lang in ("en", "fr"):
