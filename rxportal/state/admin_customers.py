@@ -518,3 +518,59 @@ class AdminStaffState(StaffState):
 
         return self._member_action(staff_id, staff_service.reset_second_factor,
                                    N_("The authenticator was reset: it is set up again at the next login."))
+
+
+class AdminBillingState(StaffState):
+    """Run the billing run for a date (administrators): the same as `rxportal billing-run`."""
+    run_date: str = ""
+    result: str = ""
+    error: str = ""
+    busy: bool = False
+
+    @rx.event
+    def load_billing(self):
+        self.result = self.error = ""
+        self.busy = False
+        if self._require_staff("billing") is None:
+            return self._denied()
+        from datetime import date
+
+        self.run_date = date.today().isoformat()
+        return None
+
+    @rx.event
+    def run_billing(self, form: dict):
+        from datetime import date
+
+        from rxportal.services import audit, billing_run
+
+        if self.busy:
+            return
+        current = self._require_staff("billing")
+        if current is None:
+            yield self._denied()
+            return
+        self.result = self.error = ""
+        try:
+            day = date.fromisoformat(str(form.get("run_date", "")).strip()[:10])
+        except ValueError:
+            self.error = self._("Enter a date, like 2026-12-01.")
+            return
+        self.busy = True
+        yield
+        outcome = billing_run.run(day)
+        with db.session_scope() as session:
+            audit.record(session, "billing_run", target=f"date:{day.isoformat()}",
+                         accounts=outcome.accounts, invoiced=outcome.invoiced,
+                         charged=outcome.charged, failed=outcome.failed,
+                         errors=len(outcome.errors), actor_type="staff",
+                         actor_id=current.staff_id, actor_name=current.username,
+                         ip=self.client_ip)
+        self.result = self._(
+            "Billing run for {day}: {accounts} accounts due, {invoiced} invoices issued, "
+            "{charged} autopay charges, {failed} failed.", day=day.isoformat(),
+            accounts=outcome.accounts, invoiced=outcome.invoiced, charged=outcome.charged,
+            failed=outcome.failed)
+        if outcome.errors:
+            self.error = "; ".join(outcome.errors)[:1000]
+        self.busy = False

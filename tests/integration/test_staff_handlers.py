@@ -32,7 +32,8 @@ STATES = [admin.StaffState, admin.AdminLoginState, admin_settings.AdminSettingsS
           admin_customers.AdminCustomersState, admin_customers.AdminAccountState,
           admin_customers.AdminInviteState, admin_customers.AdminPlansState,
           admin_customers.AdminAuditState, admin_customers.AdminStaffState,
-          admin_tickets.AdminTicketsState, admin_tickets.AdminTicketState]
+          admin_tickets.AdminTicketsState, admin_tickets.AdminTicketState,
+          admin_customers.AdminBillingState]
 # Handlers anyone may call: logging in (password, then code) and logging out.
 PUBLIC = {"load_login", "login", "load_verify", "submit_code", "continue_after_codes",
           "staff_logout", "check_staff", "setvar"}
@@ -104,6 +105,10 @@ CALLS = {
     "AdminPlansState": {
         "load_plans": ("billing", ()),
         "save_plan": ("billing", ({"plan_id": "", "name": "Free", "price": "1", "cap": ""},)),
+    },
+    "AdminBillingState": {
+        "load_billing": ("billing", ()),
+        "run_billing": ("billing", ({"run_date": "2026-12-01"},)),
     },
     "AdminTicketsState": {
         "load_inbox": ("tickets", ()),
@@ -208,6 +213,9 @@ def snapshot(session) -> dict:
     from rxportal.models.contracts import Contract
 
     counts["contracts"] = session.exec(select(func.count()).select_from(Contract)).one()
+    from rxportal.models import Invoice
+
+    counts["invoices"] = session.exec(select(func.count()).select_from(Invoice)).one()
     counts["ended"] = session.exec(select(func.count()).select_from(AccountService)
                                    .where(AccountService.status == "ended")).one()
     return counts
@@ -243,7 +251,7 @@ def call(state, name: str, args: tuple, world):
 
 def shown(state) -> dict:
     """What a handler put on the page for the caller to see."""
-    keys = ["contracts", "template_options", "ticket", "messages", "notes", "members", "new_password", "rows", "values", "masked", "account", "figures", "logins", "invoices",
+    keys = ["run_date", "result", "contracts", "template_options", "ticket", "messages", "notes", "members", "new_password", "rows", "values", "masked", "account", "figures", "logins", "invoices",
             "transactions", "plans", "subject", "message", "candidates", "total", "found",
             "logo_src", "test_result", "mailbox_result", "notice", "notices", "logo_notice"]
     return {k: getattr(state, k) for k in keys if k in type(state).get_fields()

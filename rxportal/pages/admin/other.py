@@ -6,6 +6,7 @@ from rxportal.components.forms import field, form_message, portal_form, submit_b
 from rxportal.components.i18n import t
 from rxportal.pages.admin.customers import pager
 from rxportal.state.admin_customers import AdminAuditState as AU
+from rxportal.state.admin_customers import AdminBillingState as BR
 from rxportal.state.admin_customers import AdminInviteState as I
 from rxportal.state.admin_customers import AdminPlansState as P
 from rxportal.state.admin_customers import AdminStaffState as ST
@@ -179,6 +180,30 @@ def staff_page() -> rx.Component:
                     spacing="3", width="100%", align="start",
                 ),
                 on_submit=ST.add_staff, key="staff-" + ST.form_version.to_string(),
+            ),
+            width="100%",
+        ),
+        spacing="4", width="100%",
+    )
+
+
+@admin_template(route="/admin/billing", title="Billing run", area="billing",
+                on_load=[BR.load_billing])
+def billing_page() -> rx.Component:
+    return rx.vstack(
+        admin_title(t("Billing run")),
+        rx.text(t("Issues the invoices of the accounts billed on that date and charges autopay. "
+                  "Running it again for the same date issues nothing twice.")),
+        form_message(BR.result, kind="green"),
+        form_message(BR.error),
+        rx.card(
+            portal_form(
+                rx.vstack(
+                    field(t("Date"), "run_date", type="date", value=BR.run_date),
+                    submit_button(t("Run billing"), BR.busy, id="run-billing"),
+                    spacing="3", width="100%", align="start",
+                ),
+                on_submit=BR.run_billing, reset_on_submit=False,
             ),
             width="100%",
         ),
