@@ -488,7 +488,7 @@ def test_staff_pages_look_right_everywhere(browser, portal):
                                     ("/admin/payments", "payments"), ("/admin/invite", "invite"),
                                     ("/admin/plans", "plans"), ("/admin/audit", "audit"),
                                     ("/admin/staff", "staff"), ("/admin/tickets", "tickets"),
-                                    ("/admin/tickets/1", "ticket")):
+                                    ("/admin/tickets/1", "ticket"), ("/admin/billing", "billing")):
                     page.goto(route)
                     wait_ready(page)
                     page.locator("h1").first.wait_for()
