@@ -1,0 +1,228 @@
+"""Data Usage (guide: "The Data Usage Page", items 1-3): the current period against the cap,
+the last twelve periods as a bar chart, the projection, and Top-Off."""
+import reflex as rx
+
+from rxportal.components.forms import form_message
+from rxportal.components.i18n import t
+from rxportal.components.layout import page_title, template
+from rxportal.state.usage import UsageState
+
+
+def figure(label: rx.Var, value: rx.Var, test_id: str, align: str = "start") -> rx.Component:
+    return rx.vstack(
+        rx.text(label, size="2", color_scheme="gray"),
+        rx.text(value, size="7", weight="bold", id=test_id),
+        spacing="1", align=align,
+    )
+
+
+def current_period() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.heading(t("Current billing period"), as_="h2", size="5"),
+                rx.spacer(),
+                rx.cond(UsageState.has_cap,
+                        rx.button(rx.icon("plus", size=16, aria_hidden="true"), t("Top-Off"),
+                                  on_click=UsageState.open_topoff, size="3", id="topoff-button")),
+                width="100%", align="center", wrap="wrap", spacing="3",
+            ),
+            rx.text(UsageState.period_text, size="2", color_scheme="gray", id="period-dates"),
+            rx.hstack(
+                figure(t("Used so far"), UsageState.used_text, "usage-used"),
+                rx.spacer(),
+                rx.cond(UsageState.has_cap,
+                        figure(t("Data cap"), UsageState.cap_text, "usage-cap", align="end"),
+                        figure(t("Data cap"), t("Unlimited"), "usage-cap", align="end")),
+                width="100%", align="end",
+            ),
+            rx.cond(
+                UsageState.has_cap,
+                rx.vstack(
+                    rx.progress(value=UsageState.percent_bar, max=100, size="3",
+                                color_scheme=rx.cond(UsageState.over_cap, "red", "indigo"),
+                                aria_label=t("Share of the data cap used"),
+                                aria_valuetext=UsageState.percent.to_string() + " %",
+                                width="100%"),
+                    rx.text(t("{percent}% of your data cap", percent=UsageState.percent),
+                            size="2", id="usage-percent"),
+                    rx.cond(UsageState.topoff_bytes > 0,
+                            rx.text(t("Includes {amount} of top-offs this period",
+                                      amount=UsageState.topoff_text),
+                                    size="2", color_scheme="gray", id="usage-topoffs")),
+                    spacing="1", width="100%",
+                ),
+            ),
+            rx.text(t("Download {down} · Upload {up}", down=UsageState.down_text,
+                      up=UsageState.up_text), size="2", color_scheme="gray"),
+            spacing="3", width="100%",
+        ),
+        width="100%",
+    )
+
+
+def projection() -> rx.Component:
+    text = t("At this pace you will use about {amount} by the end of the period "
+             "({days} days left).", amount=UsageState.projected_text, days=UsageState.days_left)
+    return rx.cond(
+        UsageState.will_exceed,
+        rx.callout(
+            rx.vstack(
+                rx.text(text, color="var(--gray-12)"),
+                rx.text(t("That is more than your data cap of {cap}. A top-off adds data to "
+                          "this period.", cap=UsageState.cap_text), weight="medium",
+                        color="var(--gray-12)"),
+                spacing="1",
+            ),
+            icon="triangle-alert", color_scheme="orange", role="status", width="100%",
+            id="usage-projection",
+        ),
+        rx.callout(text, icon="trending-up", color_scheme="gray", role="status", width="100%",
+                   id="usage-projection"),
+    )
+
+
+def history() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading(t("Last 12 billing periods"), as_="h2", size="5"),
+            rx.box(
+                rx.plotly.basic(data=UsageState.chart, use_resize_handler=True,
+                                config={"displayModeBar": False, "responsive": True,
+                                        "scrollZoom": False, "doubleClick": False},
+                                style={"width": "100%", "height": "340px"}, id="usage-chart"),
+                role="img", aria_label=t("Bar chart of the data used in each of the last 12 "
+                                         "billing periods"),
+                width="100%", min_height="340px",
+            ),
+            rx.el.details(
+                rx.el.summary(t("Show the figures as a table"),
+                              style={"cursor": "pointer", "padding": "4px 0"}),
+                rx.table.root(
+                    rx.table.header(rx.table.row(
+                        rx.table.column_header_cell(t("Billing period")),
+                        rx.table.column_header_cell(t("Data used")))),
+                    rx.table.body(rx.foreach(
+                        UsageState.history_rows,
+                        lambda row: rx.table.row(rx.table.cell(row["period"]),
+                                                 rx.table.cell(row["used"]), key=row["key"]))),
+                    width="100%", size="1", id="usage-table",
+                ),
+                width="100%",
+            ),
+            spacing="3", width="100%",
+        ),
+        width="100%",
+    )
+
+
+def choose_step() -> rx.Component:
+    return rx.vstack(
+        rx.cond(
+            UsageState.product_options.length() > 0,
+            rx.radio_group.root(
+                rx.foreach(UsageState.product_options, lambda option: rx.el.label(
+                    rx.radio_group.item(value=option["id"], id="topoff-" + option["id"]),
+                    rx.text(option["label"], size="3"),
+                    html_for="topoff-" + option["id"],
+                    style={"display": "flex", "gap": "10px", "alignItems": "center",
+                           "padding": "10px", "border": "1px solid var(--gray-6)",
+                           "borderRadius": "8px", "cursor": "pointer"},
+                )),
+                value=UsageState.selected_product, on_change=UsageState.choose_product,
+                aria_label=t("Top-off"), direction="column", spacing="2", width="100%",
+            ),
+            rx.text(t("No top-offs are offered at the moment. Please contact us."),
+                    color_scheme="gray"),
+        ),
+        rx.hstack(
+            rx.dialog.close(rx.button(t("Cancel"), variant="soft", color_scheme="gray",
+                                      size="3")),
+            rx.button(t("Continue"), on_click=UsageState.to_confirm, size="3",
+                      disabled=UsageState.product_options.length() == 0),
+            justify="end", width="100%", spacing="3",
+        ),
+        spacing="4", width="100%",
+    )
+
+
+def confirm_step() -> rx.Component:
+    return rx.vstack(
+        rx.text(t("You are buying {choice}.", choice=UsageState.selected_label), size="3",
+                weight="medium", id="topoff-summary"),
+        rx.text(t("Your data cap for this period becomes {cap}.", cap=UsageState.cap_after_text),
+                size="2"),
+        rx.cond(
+            UsageState.methods.length() > 0,
+            rx.box(
+                rx.el.label(t("Pay with"), html_for="topoff-method",
+                            style={"display": "block", "fontWeight": "500",
+                                   "marginBottom": "4px"}),
+                rx.el.select(
+                    rx.foreach(UsageState.methods,
+                               lambda m: rx.el.option(m["label"], value=m["id"])),
+                    id="topoff-method", value=UsageState.selected_method,
+                    on_change=UsageState.choose_method,
+                    style={"padding": "8px", "borderRadius": "6px", "width": "100%",
+                           "border": "1px solid var(--gray-7)",
+                           "background": "var(--color-background)", "color": "var(--gray-12)"},
+                ),
+                width="100%",
+            ),
+            rx.text(t("You have no saved card. Add one on the Billing page, then come back to "
+                      "buy a top-off."), color_scheme="gray", size="2", id="topoff-no-method"),
+        ),
+        rx.hstack(
+            rx.button(t("Back"), on_click=UsageState.back_to_choose, variant="soft",
+                      color_scheme="gray", size="3", disabled=UsageState.busy),
+            rx.button(t("Confirm and pay"), on_click=UsageState.pay_topoff, size="3",
+                      loading=UsageState.busy,
+                      disabled=UsageState.busy | (UsageState.methods.length() == 0),
+                      id="topoff-pay"),
+            justify="end", width="100%", spacing="3", wrap="wrap",
+        ),
+        spacing="3", width="100%",
+    )
+
+
+def done_step() -> rx.Component:
+    return rx.vstack(
+        form_message(UsageState.topoff_notice, kind="green"),
+        rx.hstack(rx.dialog.close(rx.button(t("Close"), size="3")), justify="end", width="100%"),
+        spacing="3", width="100%",
+    )
+
+
+def topoff_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title(t("Top-Off")),
+            rx.dialog.description(t("Add data to your current billing period."), size="2",
+                                  margin_bottom="12px"),
+            rx.vstack(
+                form_message(UsageState.topoff_error),
+                rx.match(UsageState.topoff_step,
+                         ("confirm", confirm_step()),
+                         ("done", done_step()),
+                         choose_step()),
+                spacing="3", width="100%",
+            ),
+            max_width="480px",
+        ),
+        open=UsageState.topoff_open, on_open_change=UsageState.set_topoff_open,
+    )
+
+
+@template(route="/usage", title="Data Usage", on_load=[UsageState.load_usage])
+def usage_page() -> rx.Component:
+    return rx.vstack(
+        page_title(t("Data Usage")),
+        rx.cond(
+            UsageState.loaded,
+            rx.vstack(current_period(), projection(), history(), topoff_dialog(),
+                      spacing="4", width="100%"),
+            rx.center(rx.spinner(size="3"), width="100%", padding="48px"),
+        ),
+        width="100%",
+        on_unmount=UsageState.forget_usage,
+    )

@@ -1,0 +1,335 @@
+"""The Data Usage page: the current period against the cap, the last twelve periods, the
+projection, and buying a top-off. Figures are kept as numbers; their text (and the chart) are
+computed in the visitor's language, so a language switch re-labels them at once."""
+from __future__ import annotations
+
+import secrets
+from datetime import date
+
+import plotly.graph_objects as go
+import reflex as rx
+from babel.dates import format_skeleton
+
+from rxportal import db
+from rxportal.services import i18n, usage
+from rxportal.services import settings as isp_settings
+from rxportal.state.session import HOME_ROUTE, LOGIN_ROUTE, SessionState
+
+BAR = "#3e63dd"
+BAR_OVER = "#e5484d"
+CAP_LINE = "#d6409f"
+
+
+def payment_service():
+    """How top-offs are paid: the billing feature's gateway and saved cards."""
+    from rxportal.services import usage_payments
+
+    return usage_payments
+
+
+class UsageState(SessionState):
+    loaded: bool = False
+    country: str = ""
+    period_start: str = ""  # ISO dates
+    period_end: str = ""
+    used_bytes: int = 0
+    down_bytes: int = 0
+    up_bytes: int = 0
+    plan_cap_bytes: int = 0
+    has_cap: bool = False
+    topoff_bytes: int = 0
+    projected_bytes: int = 0
+    days_left: int = 0
+    periods: list[dict] = []  # {start, end, used}
+    products: list[dict] = []  # {id, name, bytes, price_minor, currency}
+    methods: list[dict] = []  # {id, label}
+
+    _account_id: int = 0  # whose figures are shown (backend only)
+    topoff_open: bool = False
+    topoff_step: str = "choose"  # choose | confirm | done
+    selected_product: str = ""
+    selected_method: str = ""
+    request_key: str = ""
+    busy: bool = False
+    topoff_error: str = ""
+    topoff_notice: str = ""
+
+    # --- figures as text ---------------------------------------------------------------------
+
+    def _bytes(self, value: int) -> str:
+        return usage.format_bytes(value, self.ui_lang, self.country)
+
+    @rx.var
+    def used_text(self) -> str:
+        return self._bytes(self.used_bytes)
+
+    @rx.var
+    def cap_text(self) -> str:
+        return self._bytes(self.plan_cap_bytes + self.topoff_bytes) if self.has_cap else ""
+
+    @rx.var
+    def topoff_text(self) -> str:
+        return self._bytes(self.topoff_bytes) if self.topoff_bytes else ""
+
+    @rx.var
+    def down_text(self) -> str:
+        return self._bytes(self.down_bytes)
+
+    @rx.var
+    def up_text(self) -> str:
+        return self._bytes(self.up_bytes)
+
+    @rx.var
+    def projected_text(self) -> str:
+        return self._bytes(self.projected_bytes)
+
+    @rx.var
+    def percent(self) -> int:
+        cap = self.plan_cap_bytes + self.topoff_bytes
+        return self.used_bytes * 100 // cap if self.has_cap and cap else 0
+
+    @rx.var
+    def percent_bar(self) -> int:
+        return min(self.percent, 100)
+
+    @rx.var
+    def over_cap(self) -> bool:
+        return self.has_cap and self.used_bytes > self.plan_cap_bytes + self.topoff_bytes
+
+    @rx.var
+    def will_exceed(self) -> bool:
+        return self.has_cap and self.projected_bytes > self.plan_cap_bytes + self.topoff_bytes
+
+    @rx.var
+    def period_text(self) -> str:
+        if not self.period_start:
+            return ""
+        lang = self.ui_lang
+        return i18n.translate(lang, "{start} to {end}",
+                              start=i18n.format_day(date.fromisoformat(self.period_start), lang, self.country),
+                              end=i18n.format_day(date.fromisoformat(self.period_end), lang, self.country))
+
+    @rx.var
+    def history_rows(self) -> list[dict[str, str]]:
+        lang = self.ui_lang
+        return [{"key": row["start"],
+                 "period": self._period_label(row, lang, long=True),
+                 "used": self._bytes(row["used"])} for row in self.periods]
+
+    @rx.var
+    def product_options(self) -> list[dict[str, str]]:
+        lang = self.ui_lang
+        return [{"id": str(p["id"]),
+                 "label": i18n.translate(lang, "{amount} for {price}",
+                                         amount=self._bytes(p["bytes"]),
+                                         price=i18n.format_money(p["price_minor"], p["currency"],
+                                                                 lang, self.country))}
+                for p in self.products]
+
+    @rx.var
+    def selected_label(self) -> str:
+        for option in self.product_options:
+            if option["id"] == self.selected_product:
+                return option["label"]
+        return ""
+
+    @rx.var
+    def cap_after_text(self) -> str:
+        for p in self.products:
+            if str(p["id"]) == self.selected_product:
+                return self._bytes(self.plan_cap_bytes + self.topoff_bytes + p["bytes"])
+        return ""
+
+    def _period_label(self, row: dict, lang: str, long: bool = False) -> str:
+        locale = i18n.locale_for(lang, self.country)
+        start = date.fromisoformat(row["start"])
+        if long:
+            return i18n.translate(lang, "{start} to {end}",
+                                  start=i18n.format_day(start, lang, self.country),
+                                  end=i18n.format_day(date.fromisoformat(row["end"]), lang,
+                                                      self.country))
+        return format_skeleton("yMMM", start, locale=locale)
+
+    @rx.var
+    def chart(self) -> go.Figure:
+        lang = self.ui_lang
+        cap = self.plan_cap_bytes + self.topoff_bytes if self.has_cap else None
+        labels = [self._period_label(row, lang) for row in self.periods]
+        hover = [f"{self._period_label(row, lang, long=True)}<br>{self._bytes(row['used'])}"
+                 for row in self.periods]
+        unit = i18n.translate(lang, "GB")
+        figure = go.Figure()
+        figure.add_trace(go.Bar(
+            x=labels, y=[usage.gb_number(row["used"]) for row in self.periods],
+            name=i18n.translate(lang, "Data used"), hovertext=hover, hoverinfo="text",
+            marker_color=[BAR_OVER if cap is not None and row["used"] > self._cap_of(row) else BAR
+                          for row in self.periods]))
+        if cap is not None:
+            figure.add_trace(go.Scatter(
+                x=labels, y=[usage.gb_number(self._cap_of(row)) for row in self.periods],
+                mode="lines", name=i18n.translate(lang, "Data cap"),
+                line={"color": CAP_LINE, "dash": "dash", "width": 2, "shape": "hvh"},
+                hoverinfo="skip"))
+        figure.update_layout(
+            height=340, margin={"l": 48, "r": 8, "t": 8, "b": 8},
+            showlegend=cap is not None, bargap=0.25,
+            legend={"orientation": "h", "y": -0.22, "x": 0},
+            yaxis={"title": {"text": unit}, "fixedrange": True, "rangemode": "tozero"},
+            xaxis={"fixedrange": True, "tickangle": -45, "automargin": True},
+            paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
+            separators=", " if lang == "fr" else ".,",
+        )
+        return figure
+
+    def _cap_of(self, row: dict) -> int:
+        """The cap of a past period: the plan's, plus the top-offs bought in it."""
+        return self.plan_cap_bytes + int(row.get("topoff", 0))
+
+    # --- events ------------------------------------------------------------------------------
+
+    def _enabled(self, session) -> bool:
+        return bool(isp_settings.get(session, "page_usage"))
+
+    @rx.event
+    def load_usage(self):
+        self.topoff_open, self.topoff_error, self.topoff_notice = False, "", ""
+        self.busy = False
+        user = self.require_user()
+        if user is None or user.account_id != self._account_id:
+            # Another login in this browser tab: never show the previous account's figures.
+            self.reset()
+            self._account_id = 0
+            if user is None:
+                return
+            yield
+        with db.session_scope() as session:
+            if not self._enabled(session):
+                yield rx.redirect(HOME_ROUTE, replace=True)
+                return
+            self._read(session, user.account_id)
+        self._account_id = user.account_id
+        self.loaded = True
+
+    @rx.event
+    def forget_usage(self):
+        """Leaving the page (or logging out from it): drop the figures, so the next login in
+        this browser tab never sees them, not even for the moment before its own load."""
+        self.reset()
+        self._account_id = 0
+
+    def _read(self, session, account_id: int) -> None:
+        from sqlmodel import select
+
+        from rxportal.models.usage import TopOffPurchase
+
+        self.country = isp_settings.get(session, "country")
+        today = usage.local_today(session)
+        figures = usage.current(session, account_id, today)
+        self.period_start, self.period_end = figures.start.isoformat(), figures.end.isoformat()
+        self.used_bytes, self.down_bytes, self.up_bytes = figures.used, figures.bytes_down, figures.bytes_up
+        self.has_cap = figures.plan_cap is not None
+        self.plan_cap_bytes = figures.plan_cap or 0
+        self.topoff_bytes = figures.topoff_bytes
+        self.projected_bytes, self.days_left = figures.projected, figures.days_left
+        history = usage.history(session, account_id, today)
+        bought: dict[str, int] = {}
+        for purchase in session.exec(select(TopOffPurchase).where(
+                TopOffPurchase.account_id == account_id, TopOffPurchase.status == "paid",
+                TopOffPurchase.period_start >= history[0].start)):
+            key = purchase.period_start.isoformat()
+            bought[key] = bought.get(key, 0) + int(purchase.bytes)
+        self.periods = [{"start": p.start.isoformat(), "end": p.end.isoformat(), "used": p.used,
+                         "topoff": bought.get(p.start.isoformat(), 0)} for p in history]
+        self.products = [{"id": p.id, "name": p.name, "bytes": int(p.bytes),
+                          "price_minor": p.price_minor, "currency": p.currency}
+                         for p in usage.topoff_products(session, account_id)] if self.has_cap else []
+        payments = payment_service()
+        self.methods = payments.topoff_methods(session, account_id) if self.has_cap else []
+
+    @rx.event
+    def open_topoff(self):
+        if not self.has_cap:
+            return
+        self.topoff_open, self.topoff_step = True, "choose"
+        self.topoff_error, self.topoff_notice = "", ""
+        self.selected_product = str(self.products[0]["id"]) if self.products else ""
+        self.selected_method = self.methods[0]["id"] if self.methods else ""
+
+    @rx.event
+    def set_topoff_open(self, value: bool):
+        if self.busy:
+            return
+        self.topoff_open = bool(value)
+
+    @rx.event
+    def choose_product(self, value: str):
+        if value in {str(p["id"]) for p in self.products}:
+            self.selected_product = value
+            self.topoff_error = ""
+
+    @rx.event
+    def choose_method(self, value: str):
+        if value in {m["id"] for m in self.methods}:
+            self.selected_method = value
+
+    @rx.event
+    def to_confirm(self):
+        if self.selected_product not in {str(p["id"]) for p in self.products}:
+            self.topoff_error = self._("Choose a top-off.")
+            return
+        self.topoff_error = ""
+        self.request_key = secrets.token_urlsafe(18)  # fixed until paid: one charge per confirmation
+        self.topoff_step = "confirm"
+
+    @rx.event
+    def back_to_choose(self):
+        if not self.busy:
+            self.topoff_step, self.topoff_error = "choose", ""
+
+    @rx.event
+    def pay_topoff(self):
+        if self.busy:
+            return
+        self.busy, self.topoff_error = True, ""
+        yield
+        user = self.require_user()
+        if user is None:
+            self.busy = False
+            yield rx.redirect(LOGIN_ROUTE)
+            return
+        payments = payment_service()
+        try:
+            with db.session_scope() as session:
+                if not self._enabled(session):
+                    self.busy = False
+                    yield rx.redirect(HOME_ROUTE, replace=True)
+                    return
+                method_id = int(self.selected_method) if self.selected_method.isdigit() else None
+                purchase = usage.purchase_topoff(
+                    session, user.account_id, int(self.selected_product), self.request_key,
+                    payments.topoff_charge(session, user.account_id),
+                    payment_method_id=method_id, actor_id=user.user_id, ip=self.client_ip)
+                status, error = purchase.status, purchase.error
+                if status == "paid":
+                    self._read(session, user.account_id)
+        except usage.TopOffError:
+            self.topoff_error = self._("This top-off is not available. Please choose another.")
+            self.topoff_step, self.busy = "choose", False
+            return
+        except Exception:  # noqa: BLE001 - gateway or database down: nothing was recorded
+            self.topoff_error = self._(
+                "The payment service is not answering. Nothing was charged; please try again "
+                "in a moment.")
+            self.busy = False
+            return
+        if status == "paid":
+            self.topoff_step = "done"
+            self.topoff_notice = self._(
+                "Thank you. Your data cap is now {cap}. A receipt is on its way by e-mail.",
+                cap=self.cap_text)
+        else:
+            self.topoff_error = self._(
+                "Your payment was declined. Nothing was charged; choose another payment method.")
+            self.request_key = secrets.token_urlsafe(18)
+        self.busy = False
+        yield SessionState.refresh_amount_due
