@@ -40,6 +40,7 @@ def admin_links() -> rx.Component:
             rx.vstack(
                 admin_link(t("Invite customers"), "/admin/invite", "send"),
                 admin_link(t("Plans"), "/admin/plans", "package"),
+                admin_link(t("Top-offs"), "/admin/topoffs", "gauge"),
                 admin_link(t("Billing run"), "/admin/billing", "calendar-clock"),
                 admin_link(t("Settings"), "/admin/settings", "settings"),
                 admin_link(t("Mail"), "/admin/mail", "mail"),

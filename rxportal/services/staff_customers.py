@@ -525,3 +525,56 @@ def signed_contract_pdf(session: Session, account_id: int, contract_id: int) -> 
         return contracts.signed_pdf(session, account_id, contract_id)
     except contracts.ContractError as error:
         raise LookupError(str(error)) from None
+
+
+# --- top-off products (services/usage.py sells them) ------------------------------------------
+
+
+def topoff_products(session: Session) -> list:
+    from rxportal.models.usage import TopOffProduct
+
+    return list(session.exec(select(TopOffProduct).order_by(TopOffProduct.active.desc(),
+                                                            TopOffProduct.name)))
+
+
+def save_topoff(session: Session, actor: CurrentStaff, product_id: int | None, name: str,
+                gb_text: str, price_text: str, ip: str = ""):
+    """Create or change a top-off product: extra data (GB) for the current period, at a price."""
+    from rxportal.models.usage import TopOffProduct
+
+    name = (name or "").strip()
+    if not name:
+        raise StaffActionError(N_("Enter a name."), "name")
+    if len(name) > 120 or any(ord(c) < 32 for c in name):
+        raise StaffActionError(N_("Use one line of at most 120 characters."), "name")
+    gb_text = (gb_text or "").strip()
+    if not re.fullmatch(r"\d{1,5}", gb_text) or int(gb_text) <= 0:
+        raise StaffActionError(N_("Enter the extra data as a whole number of GB."), "gb")
+    product = session.get(TopOffProduct, product_id) if product_id else None
+    if product_id and product is None:
+        raise LookupError("top-off not found")
+    currency = product.currency if product else isp_settings.get(session, "currency")
+    price = parse_amount(price_text, currency)
+    before = ({"name": product.name, "bytes": product.bytes, "price_minor": product.price_minor}
+              if product else {})
+    product = product or TopOffProduct(name=name, bytes=0, price_minor=price, currency=currency)
+    product.name, product.bytes, product.price_minor = name, int(gb_text) * 1000**3, price
+    session.add(product)
+    session.flush()
+    audit.record(session, "topoff_saved", target=f"topoff:{product.id}", before=before,
+                 after={"name": name, "bytes": product.bytes, "price_minor": price},
+                 **actor_fields(actor, ip))
+    return product
+
+
+def set_topoff_active(session: Session, actor: CurrentStaff, product_id: int, active: bool,
+                      ip: str = "") -> None:
+    from rxportal.models.usage import TopOffProduct
+
+    product = session.get(TopOffProduct, product_id)
+    if product is None:
+        raise LookupError("top-off not found")
+    product.active = active
+    session.add(product)
+    audit.record(session, "topoff_enabled" if active else "topoff_disabled",
+                 target=f"topoff:{product.id}", **actor_fields(actor, ip))

@@ -574,3 +574,72 @@ class AdminBillingState(StaffState):
         if outcome.errors:
             self.error = "; ".join(outcome.errors)[:1000]
         self.busy = False
+
+
+class AdminTopOffsState(StaffState):
+    """Top-off products customers can buy on the Data Usage page (administrators)."""
+    products: list[dict[str, str]] = []
+    errors: dict[str, str] = {}
+    notice: str = ""
+    form_version: int = 0
+
+    def _load(self) -> None:
+        lang = self.ui_lang
+        with db.session_scope() as session:
+            self.products = [{"id": str(p.id), "name": p.name, "gb": str(p.bytes // 1000**3),
+                              "price": i18n.minor_to_decimal_str(p.price_minor, p.currency),
+                              "price_text": staff_customers.money(p.price_minor, p.currency, lang, session),
+                              "active": "true" if p.active else ""}
+                             for p in staff_customers.topoff_products(session)]
+        self.form_version += 1
+
+    @rx.event
+    def load_topoffs(self):
+        self.errors, self.notice = {}, ""
+        if self._require_staff("usage") is None:
+            return self._denied()
+        self._load()
+        return None
+
+    @rx.event
+    def save_topoff(self, form: dict):
+        current = self._require_staff("usage")
+        if current is None:
+            return self._denied()
+        if self._is_repeat("save_topoff", form, 3.0):
+            return None
+        product_id = str(form.get("product_id", ""))
+        self.errors, self.notice = {}, ""
+        try:
+            with db.session_scope() as session:
+                staff_customers.save_topoff(session, current,
+                                            int(product_id) if product_id.isdigit() else None,
+                                            str(form.get("name", "")), str(form.get("gb", "")),
+                                            str(form.get("price", "")), self.client_ip)
+        except StaffActionError as problem:
+            self.errors = {f"{product_id or 'new'}:{problem.field}": self._(problem.msgid)}
+            return None
+        except LookupError:
+            self.errors = {f"{product_id or 'new'}:name": self._("Not found.")}
+            return None
+        self.notice = self._("The top-off was saved.")
+        self._load()
+        return None
+
+    @rx.event
+    def toggle_topoff(self, product_id: str):
+        current = self._require_staff("usage")
+        if current is None:
+            return self._denied()
+        self.errors, self.notice = {}, ""
+        row = next((p for p in self.products if p["id"] == str(product_id)), None)
+        try:
+            with db.session_scope() as session:
+                staff_customers.set_topoff_active(
+                    session, current, int(product_id) if str(product_id).isdigit() else 0,
+                    not (row and row["active"]), self.client_ip)
+        except LookupError:
+            self.errors = {"list": self._("Not found.")}
+            return None
+        self._load()
+        return None

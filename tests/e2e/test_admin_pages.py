@@ -488,7 +488,8 @@ def test_staff_pages_look_right_everywhere(browser, portal):
                                     ("/admin/payments", "payments"), ("/admin/invite", "invite"),
                                     ("/admin/plans", "plans"), ("/admin/audit", "audit"),
                                     ("/admin/staff", "staff"), ("/admin/tickets", "tickets"),
-                                    ("/admin/tickets/1", "ticket"), ("/admin/billing", "billing")):
+                                    ("/admin/tickets/1", "ticket"), ("/admin/billing", "billing"),
+                                    ("/admin/topoffs", "topoffs")):
                     page.goto(route)
                     wait_ready(page)
                     page.locator("h1").first.wait_for()

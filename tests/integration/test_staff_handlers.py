@@ -33,7 +33,7 @@ STATES = [admin.StaffState, admin.AdminLoginState, admin_settings.AdminSettingsS
           admin_customers.AdminInviteState, admin_customers.AdminPlansState,
           admin_customers.AdminAuditState, admin_customers.AdminStaffState,
           admin_tickets.AdminTicketsState, admin_tickets.AdminTicketState,
-          admin_customers.AdminBillingState]
+          admin_customers.AdminBillingState, admin_customers.AdminTopOffsState]
 # Handlers anyone may call: logging in (password, then code) and logging out.
 PUBLIC = {"load_login", "login", "load_verify", "submit_code", "continue_after_codes",
           "staff_logout", "check_staff", "setvar"}
@@ -105,6 +105,11 @@ CALLS = {
     "AdminPlansState": {
         "load_plans": ("billing", ()),
         "save_plan": ("billing", ({"plan_id": "", "name": "Free", "price": "1", "cap": ""},)),
+    },
+    "AdminTopOffsState": {
+        "load_topoffs": ("usage", ()),
+        "save_topoff": ("usage", ({"product_id": "", "name": "10 GB", "gb": "10", "price": "5"},)),
+        "toggle_topoff": ("usage", ("TOPOFF",)),
     },
     "AdminBillingState": {
         "load_billing": ("billing", ()),
@@ -180,13 +185,17 @@ def world(session):
     template = contracts.create_template(session, "terms", "Terms", "Conditions", "Body",
                                          "Texte")
     contract = contracts.issue(session, template.id, account.id)
+    from rxportal.models.usage import TopOffProduct
+
+    topoff = TopOffProduct(name="5 GB", bytes=5 * 1000**3, price_minor=500, currency="CAD")
+    session.add(topoff)
     session.commit()
     from rxportal.models.staff import StaffUser
 
     ids = {u.username: u.id for u in session.exec(select(StaffUser))}
     return {"tokens": tokens, "alice": ids["alice"], "sam": ids["sam"], "account": account.id, "login": login.id, "plan": plan.id,
             "service": service.id, "other": other.id, "ticket": ticket.id, "template": template.id,
-            "contract": contract.id}
+            "contract": contract.id, "topoff": topoff.id}
 
 
 def snapshot(session) -> dict:
@@ -216,6 +225,11 @@ def snapshot(session) -> dict:
     from rxportal.models import Invoice
 
     counts["invoices"] = session.exec(select(func.count()).select_from(Invoice)).one()
+    from rxportal.models.usage import TopOffProduct
+
+    counts["topoffs"] = session.exec(select(func.count()).select_from(TopOffProduct)).one()
+    counts["topoffs_active"] = session.exec(select(func.count()).select_from(TopOffProduct)
+                                            .where(TopOffProduct.active.is_(True))).one()
     counts["ended"] = session.exec(select(func.count()).select_from(AccountService)
                                    .where(AccountService.status == "ended")).one()
     return counts
@@ -236,7 +250,8 @@ def make_state(cls, token: str, world, monkeypatch):
 def call(state, name: str, args: tuple, world):
     args = tuple({"LOGIN": str(world["login"]), "PLAN": str(world["plan"]),
                   "SERVICE": str(world["service"]), "ALICE": str(world["alice"]),
-                  "SAM": str(world["sam"]), "CONTRACT": str(world["contract"])}.get(a, a) if isinstance(a, str) else
+                  "SAM": str(world["sam"]), "CONTRACT": str(world["contract"]),
+                  "TOPOFF": str(world["topoff"])}.get(a, a) if isinstance(a, str) else
                  {k: {"PLAN": str(world["plan"]), "TEMPLATE": str(world["template"])}.get(v, v)
                   for k, v in a.items()}
                  if isinstance(a, dict) else a for a in args)
@@ -251,7 +266,7 @@ def call(state, name: str, args: tuple, world):
 
 def shown(state) -> dict:
     """What a handler put on the page for the caller to see."""
-    keys = ["run_date", "result", "contracts", "template_options", "ticket", "messages", "notes", "members", "new_password", "rows", "values", "masked", "account", "figures", "logins", "invoices",
+    keys = ["products", "run_date", "result", "contracts", "template_options", "ticket", "messages", "notes", "members", "new_password", "rows", "values", "masked", "account", "figures", "logins", "invoices",
             "transactions", "plans", "subject", "message", "candidates", "total", "found",
             "logo_src", "test_result", "mailbox_result", "notice", "notices", "logo_notice"]
     return {k: getattr(state, k) for k in keys if k in type(state).get_fields()

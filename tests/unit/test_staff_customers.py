@@ -206,3 +206,22 @@ def test_audit_log_filters_and_pages(session):
 
 def people_account(session):
     return make_account(session, "777", "seven@example.net").id
+
+
+def test_topoff_products(session):
+    from rxportal.models.usage import TopOffProduct
+
+    product = staff_customers.save_topoff(session, ADMIN, None, "10 GB extra", "10", "7.50")
+    assert (product.bytes, product.price_minor, product.currency) == (10 * 1000**3, 750, "CAD")
+    for name, gb, price, field in [("", "10", "5", "name"), ("X", "0", "5", "gb"),
+                                   ("X", "ten", "5", "gb"), ("X", "10", "-1", "amount"),
+                                   ("<script>\n", "10", "5", "name")]:
+        with pytest.raises(StaffActionError) as error:
+            staff_customers.save_topoff(session, ADMIN, None, name, gb, price)
+        assert error.value.field == field
+    staff_customers.save_topoff(session, ADMIN, product.id, "20 GB extra", "20", "12")
+    staff_customers.set_topoff_active(session, ADMIN, product.id, False)
+    stored = session.get(TopOffProduct, product.id)
+    assert (stored.name, stored.bytes, stored.price_minor, stored.active) == (
+        "20 GB extra", 20 * 1000**3, 1200, False)
+    assert len(session.exec(select(TopOffProduct)).all()) == 1

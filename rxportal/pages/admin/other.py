@@ -10,6 +10,7 @@ from rxportal.state.admin_customers import AdminBillingState as BR
 from rxportal.state.admin_customers import AdminInviteState as I
 from rxportal.state.admin_customers import AdminPlansState as P
 from rxportal.state.admin_customers import AdminStaffState as ST
+from rxportal.state.admin_customers import AdminTopOffsState as TO
 
 LABEL = {"display": "block", "fontWeight": "500", "marginBottom": "4px"}
 
@@ -207,5 +208,48 @@ def billing_page() -> rx.Component:
             ),
             width="100%",
         ),
+        spacing="4", width="100%",
+    )
+
+
+def topoff_form(product: rx.Var | None) -> rx.Component:
+    key = product["id"] if product is not None else "new"
+    value = (lambda k: product[k]) if product is not None else (lambda k: "")
+    return portal_form(
+        rx.flex(
+            rx.el.input(type="hidden", name="product_id", value=value("id")),
+            rx.box(plan_input(t("Top-off name"), "name", key, value("name"),
+                              TO.errors.get(key + ":name", "")), flex="2", min_width="180px"),
+            rx.box(plan_input(t("Extra data (GB)"), "gb", key, value("gb"),
+                              TO.errors.get(key + ":gb", ""), input_mode="numeric"),
+                   flex="1", min_width="100px"),
+            rx.box(plan_input(t("Price"), "price", key, value("price"),
+                              TO.errors.get(key + ":amount", ""), input_mode="decimal"),
+                   flex="1", min_width="100px"),
+            submit_button(t("Save") if product is not None else t("Add top-off"), margin_top="28px"),
+            rx.cond(product["active"] != "",
+                    rx.button(t("Stop selling"), type="button", variant="soft", color_scheme="red",
+                              margin_top="28px", on_click=TO.toggle_topoff(product["id"])),
+                    rx.button(t("Sell again"), type="button", variant="soft", margin_top="28px",
+                              on_click=TO.toggle_topoff(product["id"])))
+            if product is not None else rx.fragment(),
+            wrap="wrap", spacing="3", width="100%", align="start",
+        ),
+        on_submit=TO.save_topoff, reset_on_submit=False,
+        key=key + "-" + TO.form_version.to_string(),
+    )
+
+
+@admin_template(route="/admin/topoffs", title="Top-offs", area="usage", on_load=[TO.load_topoffs])
+def topoffs_page() -> rx.Component:
+    return rx.vstack(
+        admin_title(t("Top-offs")),
+        rx.text(t("Extra data customers can buy for the current billing period on the Data Usage "
+                  "page.")),
+        form_message(TO.notice, kind="green"),
+        form_message(TO.errors.get("list", "")),
+        rx.foreach(TO.products, lambda p: rx.card(topoff_form(p), width="100%")),
+        rx.card(rx.vstack(rx.heading(t("New top-off"), as_="h2", size="4"), topoff_form(None),
+                          width="100%"), width="100%"),
         spacing="4", width="100%",
     )
