@@ -215,7 +215,7 @@ def test_topoff_products(session):
     assert (product.bytes, product.price_minor, product.currency) == (10 * 1000**3, 750, "CAD")
     for name, gb, price, field in [("", "10", "5", "name"), ("X", "0", "5", "gb"),
                                    ("X", "ten", "5", "gb"), ("X", "10", "-1", "amount"),
-                                   ("<script>\n", "10", "5", "name")]:
+                                   ("<script>\nx", "10", "5", "name")]:
         with pytest.raises(StaffActionError) as error:
             staff_customers.save_topoff(session, ADMIN, None, name, gb, price)
         assert error.value.field == field
