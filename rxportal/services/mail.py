@@ -134,9 +134,27 @@ def build_message(mail: OutboxMail, sender: str) -> EmailMessage:
     return message
 
 
+SMTP_KEYS = ("smtp_host", "smtp_port", "smtp_user", "smtp_password", "smtp_security", "mail_from")
+
+
+def smtp_options(session: Session) -> dict:
+    """The SMTP server staff set in the console (read at each use, so a change applies at
+    once), or else the one from the environment (SMTP_HOST...); host "" means no server."""
+    cfg = config.get()
+    stored = isp_settings.get_many(session, [k for k in SMTP_KEYS if k in isp_settings.SPECS])
+    if stored.get("smtp_host"):
+        return {"host": stored["smtp_host"], "port": int(stored.get("smtp_port") or 587),
+                "user": stored.get("smtp_user", ""), "password": stored.get("smtp_password", ""),
+                "security": stored.get("smtp_security", "starttls"),
+                "mail_from": stored.get("mail_from") or cfg.mail_from}
+    return {"host": cfg.smtp_host, "port": cfg.smtp_port, "user": cfg.smtp_user,
+            "password": cfg.smtp_password, "security": "starttls" if cfg.smtp_starttls else "none",
+            "mail_from": stored.get("mail_from") or cfg.mail_from}
+
+
 def sender_address(session: Session) -> str:
     isp_name = isp_settings.get(session, "isp_name")
-    return formataddr((isp_name, config.get().mail_from))
+    return formataddr((isp_name, smtp_options(session)["mail_from"]))
 
 
 def deliver(session: Session, outbox_id: int) -> bool:
@@ -147,7 +165,7 @@ def deliver(session: Session, outbox_id: int) -> bool:
     try:
         message = build_message(mail, sender_address(session))
         mail.message_id = message["Message-ID"]
-        _transmit(message)
+        _transmit(message, smtp_options(session))
     except (OSError, smtplib.SMTPException) as error:
         mail.attempts += 1
         mail.last_error = f"{type(error).__name__}: {error}"[:500]
@@ -161,18 +179,23 @@ def deliver(session: Session, outbox_id: int) -> bool:
     return True
 
 
-def _transmit(message: EmailMessage) -> None:
+def _transmit(message: EmailMessage, options: dict | None = None) -> None:
     cfg = config.get()
-    if not cfg.smtp_configured:
+    options = options or {"host": cfg.smtp_host, "port": cfg.smtp_port, "user": cfg.smtp_user,
+                          "password": cfg.smtp_password,
+                          "security": "starttls" if cfg.smtp_starttls else "none"}
+    if not options["host"]:
         cfg.mail_dir.mkdir(parents=True, exist_ok=True)
         name = f"{utcnow():%Y%m%d-%H%M%S}-{abs(hash(message['Message-ID'])) % 10**8:08d}.eml"
         (cfg.mail_dir / name).write_bytes(bytes(message))
         return
-    with smtplib.SMTP(cfg.smtp_host, cfg.smtp_port, timeout=20) as smtp:
-        if cfg.smtp_starttls:
+    smtp_class = smtplib.SMTP_SSL if options["security"] == "tls" else smtplib.SMTP
+    kwargs = {"context": ssl.create_default_context()} if options["security"] == "tls" else {}
+    with smtp_class(options["host"], options["port"], timeout=20, **kwargs) as smtp:
+        if options["security"] == "starttls":
             smtp.starttls(context=ssl.create_default_context())
-        if cfg.smtp_user:
-            smtp.login(cfg.smtp_user, cfg.smtp_password)
+        if options["user"]:
+            smtp.login(options["user"], options["password"])
         smtp.send_message(message)
 
 

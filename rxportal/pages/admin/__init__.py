@@ -1,0 +1,1 @@
+"""The staff console at /admin (administrators and support staff)."""
