@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -52,7 +53,7 @@ def _check_row(row: dict, line: int, plans: dict[str, Plan], country: str) -> tu
         except Exception:  # noqa: BLE001 - phonenumbers raises several kinds
             problems.append(f"line {line}: phone number {phone!r} is not valid")
     day = (row.get("billing_day") or "1").strip()
-    if not day.isdigit() or not 1 <= int(day) <= 31:
+    if not re.fullmatch(r"[0-9]{1,2}", day) or not 1 <= int(day) <= 31:
         problems.append(f"line {line}: billing_day must be a day of the month (1-31)")
     else:
         clean["billing_day"] = int(day)

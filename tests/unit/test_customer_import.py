@@ -51,3 +51,8 @@ def test_the_cli_command_reports_bad_rows_and_exits_non_zero(session, tmp_path, 
     result = subprocess.run([sys.executable, "-m", "rxportal.cli", "import-customers", str(bad)],
                             capture_output=True, text=True)
     assert result.returncode == 1 and "line 2" in result.stderr
+
+
+def test_a_billing_day_in_other_digits_is_refused_not_a_crash(session):
+    report = customer_import.import_customers(session, HEADER + "A1,Ann,ann@example.org,,²,CAD,en,\n")
+    assert report.errors == ["line 2: billing_day must be a day of the month (1-31)"]
