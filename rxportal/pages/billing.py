@@ -5,6 +5,7 @@ from rxportal.components.forms import field, form_message, submit_button
 from rxportal.components.i18n import t
 from rxportal.components.layout import page_title, template
 from rxportal.state.billing import BillingState, PayState
+from rxportal.state.session import SessionState
 
 
 def figure(label: rx.Var, value: rx.Var, test_id: str, hint: rx.Component | None = None) -> rx.Component:
@@ -31,7 +32,8 @@ def usage_card() -> rx.Component:
             rx.text(t("Data cap: {cap}", cap=BillingState.cap), size="5", weight="bold",
                     id="data-usage", as_="p"),
         ),
-        rx.link(t("See data usage"), href="/usage", size="2"),
+        rx.cond(SessionState.show_usage,  # no link to a page the ISP turned off
+                rx.link(t("See data usage"), href="/usage", size="2")),
         width="100%",
     )
 
