@@ -9,7 +9,7 @@ import reflex as rx
 
 from rxportal.components.forms import language_select
 from rxportal.components.i18n import t
-from rxportal.components.layout import page_tab_title
+from rxportal.components.layout import page_tab_title, page_title, shell
 from rxportal.state.admin import StaffState
 
 NAV_WIDTH = "230px"
@@ -112,24 +112,10 @@ def admin_top_bar() -> rx.Component:
 
 
 def admin_layout(content: rx.Component) -> rx.Component:
-    return rx.box(
-        rx.el.a(t("Skip to content"), href="#main", class_name="skip-link"),
-        admin_nav(),
-        admin_top_bar(),
-        rx.el.main(
-            content,
-            id="main",
-            style={"padding": "16px", "maxWidth": "1100px", "boxSizing": "border-box"},
-            margin_left=["0", "0", NAV_WIDTH],
-            width=["100%", "100%", f"calc(100% - {NAV_WIDTH})"],
-        ),
-        min_height="100vh",
-        lang=StaffState.ui_lang,  # screen readers read the page in the chosen language
-    )
+    return shell(admin_nav(), admin_top_bar(), content, StaffState.ui_lang, NAV_WIDTH)
 
 
-def admin_title(title: rx.Var) -> rx.Component:
-    return rx.heading(title, as_="h1", size="7", margin_bottom="16px")
+admin_title = page_title
 
 
 def admin_template(route: str, title: str, area: str, on_load: list | None = None) -> Callable:

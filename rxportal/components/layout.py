@@ -127,21 +127,28 @@ def top_bar() -> rx.Component:
     )
 
 
-def layout(content: rx.Component) -> rx.Component:
+def shell(navigation: rx.Component, top: rx.Component, content: rx.Component,
+          lang: rx.Var, nav_width: str = SIDEBAR_WIDTH) -> rx.Component:
+    """A page with a fixed side navigation on a desktop and a top bar on a phone (shared by
+    the customer layout and the staff console)."""
     return rx.box(
         rx.el.a(t("Skip to content"), href="#main", class_name="skip-link"),
-        sidebar(),
-        top_bar(),
+        navigation,
+        top,
         rx.el.main(
             content,
             id="main",
             style={"padding": "16px", "maxWidth": "1100px", "boxSizing": "border-box"},
-            margin_left=["0", "0", SIDEBAR_WIDTH],
-            width=["100%", "100%", f"calc(100% - {SIDEBAR_WIDTH})"],
+            margin_left=["0", "0", nav_width],
+            width=["100%", "100%", f"calc(100% - {nav_width})"],
         ),
         min_height="100vh",
-        lang=SessionState.ui_lang,  # screen readers read the page in the chosen language
+        lang=lang,  # screen readers read the page in the chosen language
     )
+
+
+def layout(content: rx.Component) -> rx.Component:
+    return shell(sidebar(), top_bar(), content, SessionState.ui_lang)
 
 
 def page_title(title: rx.Var) -> rx.Component:
