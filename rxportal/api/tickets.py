@@ -23,7 +23,7 @@ async def attachment(request: Request) -> Response:
     raw_id = request.path_params.get("attachment_id", "")
     token = request.cookies.get(SESSION_COOKIE, "")
     signature = request.query_params.get("sig", "")
-    if not raw_id.isdigit() or len(raw_id) > 12 or not (token or signature):
+    if not raw_id.isdecimal() or len(raw_id) > 12 or not (token or signature):
         return _not_found()
     with db.session_scope() as session:
         try:

@@ -76,7 +76,7 @@ async def post_usage(request: Request) -> JSONResponse:
     if not token:
         return _error(401, "invalid or missing API token")
     length = request.headers.get("content-length")
-    if length and (not length.isdigit() or int(length) > MAX_BODY):
+    if length and (not length.isdecimal() or int(length) > MAX_BODY):
         return _error(413, "the body is too large")
     body = await request.body()
     if len(body) > MAX_BODY:

@@ -60,7 +60,7 @@ def inbox(session: Session, status: str = "open", query: str = "", page: int = 1
         conditions = [func.lower(Ticket.subject).like(pattern, escape="\\"),
                       func.lower(Account.name).like(pattern, escape="\\"),
                       func.lower(Account.number).like(pattern, escape="\\")]
-        if query.lstrip("#").isdigit() and len(query) < 12:
+        if query.lstrip("#").isdecimal() and len(query) < 12:
             conditions.append(Ticket.number == int(query.lstrip("#")))
         where.append(or_(*conditions))
     base = select(Ticket, Account).join(Account, Account.id == Ticket.account_id).where(*where)

@@ -85,7 +85,7 @@ class AdminAccountState(StaffState):
 
     def _account_id(self) -> int | None:
         raw = str(self.router.page.params.get("account_id", ""))
-        return int(raw) if raw.isdigit() and len(raw) < 12 else None
+        return int(raw) if raw.isdecimal() and len(raw) < 12 else None
 
     def _load(self) -> None:
         account_id = self._account_id()
@@ -193,19 +193,19 @@ class AdminAccountState(StaffState):
         if self._is_repeat("reset", {"user": user_id}, 5.0):
             return None
         return self._act(lambda s, c, a: staff_customers.send_reset_link(
-            s, c, a, int(user_id) if str(user_id).isdigit() else 0, self.client_ip),
+            s, c, a, int(user_id) if str(user_id).isdecimal() else 0, self.client_ip),
             "A password reset link was e-mailed to the customer.")
 
     @rx.event
     def disable_login(self, user_id: str):
         return self._act(lambda s, c, a: staff_customers.set_login_disabled(
-            s, c, a, int(user_id) if str(user_id).isdigit() else 0, True, self.client_ip),
+            s, c, a, int(user_id) if str(user_id).isdecimal() else 0, True, self.client_ip),
             "The login was disabled.")
 
     @rx.event
     def enable_login(self, user_id: str):
         return self._act(lambda s, c, a: staff_customers.set_login_disabled(
-            s, c, a, int(user_id) if str(user_id).isdigit() else 0, False, self.client_ip),
+            s, c, a, int(user_id) if str(user_id).isdecimal() else 0, False, self.client_ip),
             "The login was enabled.")
 
     @rx.event
@@ -224,7 +224,7 @@ class AdminAccountState(StaffState):
             return None
         plan = str(form.get("plan", ""))
         return self._act(lambda s, c, a: staff_customers.add_service(
-            s, c, a, int(plan) if plan.isdigit() else 0, self.client_ip),
+            s, c, a, int(plan) if plan.isdecimal() else 0, self.client_ip),
             "The service was added.")
 
     @rx.event
@@ -233,7 +233,7 @@ class AdminAccountState(StaffState):
             return None
         template = str(form.get("template", ""))
         return self._act(lambda s, c, a: staff_customers.issue_contract(
-            s, c, a, int(template) if template.isdigit() else 0, self.client_ip),
+            s, c, a, int(template) if template.isdecimal() else 0, self.client_ip),
             "The contract was issued; the customer can sign it in the portal.")
 
     @rx.event
@@ -245,7 +245,7 @@ class AdminAccountState(StaffState):
             with db.session_scope() as session:
                 filename, content = staff_customers.signed_contract_pdf(
                     session, self._account_id() or 0,
-                    int(contract_id) if str(contract_id).isdigit() else 0)
+                    int(contract_id) if str(contract_id).isdecimal() else 0)
         except LookupError:
             self.error = self._("Not found.")
             return None
@@ -254,7 +254,7 @@ class AdminAccountState(StaffState):
     @rx.event
     def end_service(self, service_id: str):
         return self._act(lambda s, c, a: staff_customers.end_service(
-            s, c, a, int(service_id) if str(service_id).isdigit() else 0, self.client_ip),
+            s, c, a, int(service_id) if str(service_id).isdecimal() else 0, self.client_ip),
             "The service was ended.")
 
 
@@ -360,7 +360,7 @@ class AdminPlansState(StaffState):
         self.errors, self.notice = {}, ""
         try:
             with db.session_scope() as session:
-                staff_customers.save_plan(session, current, int(plan_id) if plan_id.isdigit() else None,
+                staff_customers.save_plan(session, current, int(plan_id) if plan_id.isdecimal() else None,
                                           str(form.get("name", "")), str(form.get("price", "")),
                                           str(form.get("cap", "")), self.client_ip)
         except StaffActionError as problem:
@@ -487,7 +487,7 @@ class AdminStaffState(StaffState):
         self.errors, self.notice, self.new_password = {}, "", ""
         try:
             with db.session_scope() as session:
-                action(session, current, int(staff_id) if str(staff_id).isdigit() else 0)
+                action(session, current, int(staff_id) if str(staff_id).isdecimal() else 0)
         except staff_service.StaffAuthError as problem:
             self.errors = {"member": self._(problem.msgid)}
             return None
@@ -613,7 +613,7 @@ class AdminTopOffsState(StaffState):
         try:
             with db.session_scope() as session:
                 staff_customers.save_topoff(session, current,
-                                            int(product_id) if product_id.isdigit() else None,
+                                            int(product_id) if product_id.isdecimal() else None,
                                             str(form.get("name", "")), str(form.get("gb", "")),
                                             str(form.get("price", "")), self.client_ip)
         except StaffActionError as problem:
@@ -636,7 +636,7 @@ class AdminTopOffsState(StaffState):
         try:
             with db.session_scope() as session:
                 staff_customers.set_topoff_active(
-                    session, current, int(product_id) if str(product_id).isdigit() else 0,
+                    session, current, int(product_id) if str(product_id).isdecimal() else 0,
                     not (row and row["active"]), self.client_ip)
         except LookupError:
             self.errors = {"list": self._("Not found.")}

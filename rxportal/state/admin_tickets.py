@@ -70,7 +70,7 @@ class AdminTicketState(StaffState):
 
     def _ticket_id(self) -> int | None:
         raw = str(self.router.page.params.get("ticket_id", ""))
-        return int(raw) if raw.isdigit() and len(raw) < 12 else None
+        return int(raw) if raw.isdecimal() and len(raw) < 12 else None
 
     def _load(self) -> None:
         lang = self.ui_lang

@@ -272,7 +272,7 @@ class TicketState(AttachmentMixin, SessionState):
         """The ticket id from the address /tickets/<id>."""
         parts = [p for p in str(self.router.url.path or "").split("/") if p]
         value = parts[1] if len(parts) == 2 and parts[0] == "tickets" else ""
-        return int(value) if value.isdigit() and len(value) < 12 else 0
+        return int(value) if value.isdecimal() and len(value) < 12 else 0
 
     def _load(self, account_id: int, ticket_id: int) -> None:
         with db.session_scope() as session:

@@ -304,7 +304,7 @@ class UsageState(SessionState):
                     self.busy = False
                     yield rx.redirect(HOME_ROUTE, replace=True)
                     return
-                method_id = int(self.selected_method) if self.selected_method.isdigit() else None
+                method_id = int(self.selected_method) if self.selected_method.isdecimal() else None
                 purchase = usage.purchase_topoff(
                     session, user.account_id, int(self.selected_product), self.request_key,
                     payments.topoff_charge(session, user.account_id),

@@ -16,3 +16,10 @@ def test_health_check_fails_when_the_database_is_unreachable(monkeypatch, data_d
     monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
     answer = TestClient(build_api()).get("/healthz")
     assert answer.status_code == 503
+
+
+def test_an_attachment_id_in_other_digits_is_not_found_not_a_crash(session):
+    # "²".isdigit() is true but int("²") fails: ids are checked with isdecimal().
+    client = TestClient(build_api(), raise_server_exceptions=True)
+    answer = client.get("/ticket-files/%C2%B2?sig=abc")
+    assert answer.status_code == 404
