@@ -17,7 +17,7 @@ Index("ix_transaction_account_time_amount", Transaction.account_id, Transaction.
       Transaction.amount_minor)
 Index("ix_invoice_account_issued", Invoice.account_id, Invoice.issued_on)
 
-__all__ = ["GatewayCustomer", "PaymentMethod", "Payment", "WebhookEvent"]
+__all__ = ["GatewayCustomer", "PaymentMethod", "Payment", "Refund", "WebhookEvent"]
 
 
 class GatewayCustomer(SQLModel, table=True):
@@ -90,3 +90,27 @@ class WebhookEvent(SQLModel, table=True):
     object_ref: str = Field(default="", max_length=120)
     received_at: datetime = Field(default_factory=utcnow)
     result: str = Field(default="", max_length=120)
+
+
+class Refund(SQLModel, table=True):
+    """A refund of (part of) a payment, asked for by staff. `number` counts the payment's
+    refunds (1, 2...); the gateway call carries `idempotency_key`, fixed by payment and number.
+    The ledger entries are written once, when `applied_at` is set with the gateway's answer."""
+    __table_args__ = (UniqueConstraint("payment_id", "number", name="uq_refund_number"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    payment_id: int = Field(foreign_key="payment.id", index=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    number: int
+    attempt_id: str = Field(max_length=64, unique=True)  # issued with the form: a repeat resumes
+    idempotency_key: str = Field(max_length=120, unique=True)
+    amount_minor: int = Field(sa_type=BigInteger)
+    currency: str = Field(max_length=3)
+    reason: str = Field(max_length=200)
+    gateway_ref: str = Field(default="", max_length=120)  # re_...
+    status: str = Field(default="created", max_length=16)  # created | interrupted | succeeded | failed
+    failure_message: str = Field(default="", max_length=300)
+    staff_id: Optional[int] = None
+    created_at: datetime = Field(default_factory=utcnow)
+    applied_at: Optional[datetime] = None
+    # The payment's id while this refund is in flight, NULL otherwise: one refund at a time.
+    inflight_payment_id: Optional[int] = Field(default=None, unique=True)

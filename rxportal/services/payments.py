@@ -646,12 +646,9 @@ def _apply_reversal(session: Session, payment: Payment, amount: int, what: str) 
     apply_success(session, payment)  # a refund or dispute implies the charge went through
     session.refresh(payment)
     if what == "refund":
-        delta = min(amount, payment.amount_minor) - payment.refunded_minor  # cumulative
-        if delta <= 0:
-            return "already"
-        _reverse(session, payment, delta, "refund", "Refund")
-        payment.refunded_minor += delta
-        payment.status = "refunded"
+        from rxportal.services import refunds
+
+        return refunds.apply_refunded_total(session, payment, amount)  # amount is cumulative
     else:
         delta = min(amount, payment.amount_minor) - payment.disputed_minor
         if delta <= 0:

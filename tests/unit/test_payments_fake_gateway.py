@@ -4,80 +4,13 @@ after the PaymentIntent was created, and a bank debit (SEPA) that stays "process
 webhook says it succeeded or failed."""
 from __future__ import annotations
 
-import itertools
-
 import pytest
 
 from rxportal.models.billing import PaymentMethod
-from rxportal.services import gateway as gateway_module
 from rxportal.services import ledger, payments
-from rxportal.services.gateway import GatewayEvent, GatewayUnavailable, MethodInfo, PaymentResult
+from rxportal.services.gateway import GatewayEvent
 from tests.billing_factory import make_account
-
-
-class FakeStripe:
-    """A fake of real Stripe's behaviour for the payment service (not a network server)."""
-    name = "stripe"
-
-    def __init__(self):
-        self.ids = itertools.count(1)
-        self.by_key: dict[str, str] = {}
-        self.intents: dict[str, dict] = {}
-        self.charges = 0
-        self.lose_next_create_answer = False
-        self.bank_status = "processing"
-
-    def create_customer(self, **_):
-        return "cus_fake"
-
-    def create_setup_intent(self, customer_ref, kind):
-        return "seti_fake", "seti_fake_secret_x"
-
-    def get_method(self, ref):
-        return MethodInfo(ref, "card", "visa", "4242", 12, 2030, "cus_fake")
-
-    attach_method = lambda self, ref, customer: self.get_method(ref)  # noqa: E731
-
-    def detach_method(self, ref):
-        pass
-
-    def create_payment(self, *, amount_minor, currency, customer_ref, method_ref, kind,
-                       idempotency_key, metadata):
-        if idempotency_key not in self.by_key:  # real Stripe: same key, same object
-            ref = f"pi_fake_{next(self.ids)}"
-            self.by_key[idempotency_key] = ref
-            self.intents[ref] = {"status": "requires_confirmation", "amount": amount_minor,
-                                 "kind": kind}
-        ref = self.by_key[idempotency_key]
-        if self.lose_next_create_answer:
-            self.lose_next_create_answer = False
-            raise GatewayUnavailable("timed out", "unavailable")
-        return self.get_payment(ref)
-
-    def confirm_payment(self, ref, *, idempotency_key, off_session):
-        intent = self.intents[ref]
-        if intent["status"] == "requires_confirmation":
-            self.charges += 1
-            intent["status"] = self.bank_status if intent["kind"] == "sepa_debit" else "succeeded"
-        return self.get_payment(ref)
-
-    def get_payment(self, ref):
-        intent = self.intents[ref]
-        return PaymentResult(ref=ref, status=intent["status"], amount_minor=intent["amount"])
-
-    def cancel_payment(self, ref):
-        return self.get_payment(ref)
-
-    def parse_webhook(self, payload, signature):
-        raise NotImplementedError
-
-
-@pytest.fixture()
-def fake():
-    gateway = FakeStripe()
-    gateway_module.set_gateway(gateway)
-    yield gateway
-    gateway_module.set_gateway(None)
+from tests.fake_gateway import fake  # noqa: F401
 
 
 def saved(session, account, kind="card"):

@@ -63,6 +63,14 @@ class PaymentResult:
 
 
 @dataclass(frozen=True)
+class RefundResult:
+    ref: str
+    status: str  # succeeded | pending | failed | canceled
+    amount_minor: int
+    failure_message: str = ""
+
+
+@dataclass(frozen=True)
 class GatewayEvent:
     id: str
     type: str
@@ -95,6 +103,13 @@ class Gateway(Protocol):
     def get_payment(self, payment_ref: str) -> PaymentResult: ...
 
     def cancel_payment(self, payment_ref: str) -> PaymentResult: ...
+
+    def refund(self, payment_ref: str, *, amount_minor: int, idempotency_key: str,
+               metadata: dict) -> RefundResult: ...
+
+    def find_refund(self, payment_ref: str, idempotency_key: str) -> RefundResult | None:
+        """The refund made with this key, if any (after an answer was lost)."""
+        ...
 
     def parse_webhook(self, payload: bytes, signature: str) -> GatewayEvent: ...
 

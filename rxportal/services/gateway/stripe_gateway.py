@@ -6,14 +6,19 @@ Works against real Stripe and against localstripe. Differences handled here:
 - localstripe refuses `off_session` on a separate confirm: sent only to real Stripe;
 - localstripe ignores idempotency keys (real Stripe honours them). The payment service does not
   depend on them alone: it creates the PaymentIntent, stores its id, then confirms it, and a
-  retry looks the stored PaymentIntent up instead of creating another.
+  retry looks the stored PaymentIntent up instead of creating another. A refund carries its
+  key in its metadata too, so that after a lost answer `find_refund` finds it among the
+  payment's refunds, on both;
+- localstripe takes no `reason` on a refund (real Stripe takes one of three words): our reason
+  is free text and goes in the metadata.
 """
 from __future__ import annotations
 
 import stripe
 
 from rxportal.services.gateway import (GatewayError, GatewayEvent, GatewayUnavailable,
-                                       MethodInfo, PaymentResult, SignatureError, StripeSettings)
+                                       MethodInfo, PaymentResult, RefundResult, SignatureError,
+                                       StripeSettings)
 
 PAYMENT_EVENTS = {
     "payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.processing",
@@ -136,6 +141,31 @@ class StripeGateway:
         return PaymentResult(ref=intent.id, status=status, amount_minor=int(intent.amount),
                              client_secret=_attr(intent, "client_secret", ""),
                              failure_code=code or "", failure_message=message or "")
+
+    # -- refunds ----------------------------------------------------------------------------
+    def refund(self, payment_ref: str, *, amount_minor: int, idempotency_key: str,
+               metadata: dict) -> RefundResult:
+        refund = self._call(self.client.v1.refunds.create, params={
+            "payment_intent": payment_ref, "amount": amount_minor,
+            "metadata": {**{k: str(v)[:500] for k, v in metadata.items()},
+                         "idempotency_key": idempotency_key},
+        }, options={"idempotency_key": idempotency_key})
+        return self._refund_result(refund)
+
+    def find_refund(self, payment_ref: str, idempotency_key: str) -> RefundResult | None:
+        refunds = self._call(self.client.v1.refunds.list,
+                             params={"payment_intent": payment_ref, "limit": 100})
+        for refund in refunds.data:
+            metadata = _attr(refund, "metadata")
+            if metadata is not None and _attr(metadata, "idempotency_key") == idempotency_key:
+                return self._refund_result(refund)
+        return None
+
+    @staticmethod
+    def _refund_result(refund) -> RefundResult:
+        return RefundResult(ref=refund.id, status=_attr(refund, "status", "pending"),
+                            amount_minor=int(refund.amount),
+                            failure_message=str(_attr(refund, "failure_reason", "") or ""))
 
     # -- webhooks ---------------------------------------------------------------------------
     def parse_webhook(self, payload: bytes, signature: str) -> GatewayEvent:
