@@ -82,6 +82,9 @@ def refund(session: Session, account_id: int, payment_id: int, *, attempt_id: st
     if existing is not None:
         if existing.account_id != account_id or existing.payment_id != payment_id:
             raise payments.NotFound("refund")
+        if existing.status == "failed":
+            raise RefundError("refused", N_("The payment service refused this refund: {reason}"),
+                              reason=existing.failure_message or "failed")
         return _resume(session, existing)
     payment = payments.get_payment(session, account_id, payment_id)
     reason = check_reason(reason)

@@ -578,3 +578,49 @@ def set_topoff_active(session: Session, actor: CurrentStaff, product_id: int, ac
     session.add(product)
     audit.record(session, "topoff_enabled" if active else "topoff_disabled",
                  target=f"topoff:{product.id}", **actor_fields(actor, ip))
+
+
+# --- payments and refunds (services/refunds.py holds the rules) ---------------------------------
+
+
+@dataclass(frozen=True)
+class PaymentRow:
+    payment: object  # models.billing.Payment
+    method: str  # "visa •••• 4242"
+    refundable_minor: int
+
+
+def account_payments(session: Session, account_id: int, limit: int = 12) -> list[PaymentRow]:
+    """The account's latest settled payments, with what each can still refund."""
+    from rxportal.models.billing import Payment, PaymentMethod
+    from rxportal.services import refunds
+
+    rows = session.exec(select(Payment, PaymentMethod).join(
+        PaymentMethod, PaymentMethod.id == Payment.method_id, isouter=True)
+        .where(Payment.account_id == account_id,
+               Payment.status.in_(("succeeded", "refunded", "disputed")))
+        .order_by(Payment.id.desc()).limit(limit)).all()
+    return [PaymentRow(p, f"{m.brand} •••• {m.last4}".strip() if m else "",
+                       refunds.refundable(session, p)) for p, m in rows]
+
+
+def refund_payment(session: Session, actor: CurrentStaff, account_id: int, payment_id: int,
+                   attempt_id: str, amount_text: str, reason: str, ip: str = "",
+                   lang: str = "en"):
+    """Refund all or part of a payment through the gateway (administrators)."""
+    from rxportal.services import payments, refunds
+
+    if not actor.may("billing"):
+        raise LookupError("not allowed")
+    account = _account(session, account_id)
+    minor = parse_amount(amount_text, account.currency)
+    try:
+        return refunds.refund(session, account_id, payment_id, attempt_id=attempt_id,
+                              amount_minor=minor, reason=reason, actor=actor_fields(actor, ip))
+    except payments.NotFound:
+        raise LookupError("payment not found") from None
+    except refunds.RefundError as problem:
+        values = dict(problem.values)
+        if "amount" in values:
+            values["amount"] = money(values["amount"], account.currency, lang, session)
+        raise StaffActionError(problem.msgid, problem.field, **values) from None

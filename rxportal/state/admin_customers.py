@@ -18,7 +18,8 @@ from rxportal.state.admin import StaffState
 WORDS = {"pending": N_("Pending signature"), "signed": N_("Signed"), "charge": N_("Charge"), "payment": N_("Payment"), "credit": N_("Credit"),
          "refund": N_("Refund"), "adjustment": N_("Adjustment"), "open": N_("Open"),
          "paid": N_("Paid"), "void": N_("Void"), "active": N_("Active"), "ended": N_("Ended"),
-         "suspended": N_("Suspended"), "closed": N_("Closed")}
+         "suspended": N_("Suspended"), "closed": N_("Closed"), "succeeded": N_("Succeeded"),
+         "refunded": N_("Refunded"), "disputed": N_("Disputed")}
 
 
 def _moment(value, lang: str, session) -> str:
@@ -77,6 +78,8 @@ class AdminAccountState(StaffState):
     plan_options: list[dict[str, str]] = []
     contracts: list[dict[str, str]] = []
     template_options: list[dict[str, str]] = []
+    payments: list[dict[str, str]] = []
+    refund_form: dict[str, str] = {}  # the payment being refunded, with the form's attempt id
     notice: str = ""
     error: str = ""
     tx_errors: dict[str, str] = {}
@@ -145,11 +148,21 @@ class AdminAccountState(StaffState):
                 {"id": str(tp.id),
                  "label": f"{contract_service.template_name(tp, lang)} (v{tp.version})"}
                 for tp in staff_customers.contract_templates(session)]
+            self.payments = [
+                {"id": str(r.payment.id), "when": i18n.format_day(r.payment.created_at, lang),
+                 "amount": money(r.payment.amount_minor, r.payment.currency),
+                 "method": r.method or "—",
+                 "status": self._(WORDS.get(r.payment.status, r.payment.status)),
+                 "refunded": money(r.payment.refunded_minor, r.payment.currency)
+                 if r.payment.refunded_minor else "—",
+                 "refundable": i18n.minor_to_decimal_str(r.refundable_minor, r.payment.currency)
+                 if r.refundable_minor else ""}
+                for r in staff_customers.account_payments(session, a.id)]
         self.form_version += 1
 
-    def _act(self, action, notice_msgid: str, **values):
+    def _act(self, action, notice_msgid: str, area: str = "customers", **values):
         """Run a staff action on this account: role re-checked, errors shown, page refreshed."""
-        current = self._require_staff("customers")
+        current = self._require_staff(area)
         if current is None:
             return self._denied()
         account_id = self._account_id()
@@ -175,6 +188,7 @@ class AdminAccountState(StaffState):
     def load_account(self):
         self.notice = self.error = ""
         self.tx_errors = {}
+        self.refund_form = {}
         self.busy = False
         if self._require_staff("customers") is None:
             return self._denied()
@@ -250,6 +264,50 @@ class AdminAccountState(StaffState):
             self.error = self._("Not found.")
             return None
         return rx.download(data=content, filename=filename, mime_type="application/pdf")
+
+    @rx.event
+    def load_refund(self, payment_id: str):
+        """Open the refund form for one payment (administrators), the full refundable amount
+        filled in; an empty id closes it."""
+        if self._require_staff("billing") is None:
+            return self._denied()
+        self.tx_errors = {}
+        self._load()  # what is refundable now, not when the page was opened
+        row = next((p for p in self.payments if p["id"] == str(payment_id) and p["refundable"]),
+                   None)
+        if row is None:
+            self.refund_form = {}
+            return None
+        from rxportal.services import payments as payment_service
+
+        self.refund_form = {"payment_id": row["id"], "attempt": payment_service.new_attempt_id(),
+                            "amount": row["refundable"], "paid": row["amount"],
+                            "when": row["when"]}
+        self.form_version += 1
+        return None
+
+    @rx.event
+    def refund_payment(self, form: dict):
+        if self.busy or self._is_repeat("refund_payment", form, 5.0):
+            return
+        if self._require_staff("billing") is None:
+            yield self._denied()
+            return
+        self.busy = True
+        yield
+        payment_id = str(form.get("payment_id", ""))
+        amount_text = str(form.get("amount", ""))[:40]
+        try:
+            self._act(lambda s, c, a: staff_customers.refund_payment(
+                s, c, a, int(payment_id) if payment_id.isdecimal() and len(payment_id) < 12 else 0,
+                str(form.get("attempt", ""))[:64], amount_text,
+                str(form.get("reason", ""))[:1000], self.client_ip, self.ui_lang),
+                N_("The refund was made; the customer sees it in their transactions."),
+                area="billing")
+            if not self.tx_errors and not self.error:
+                self.refund_form = {}
+        finally:
+            self.busy = False
 
     @rx.event
     def end_service(self, service_id: str):

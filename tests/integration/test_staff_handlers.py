@@ -20,6 +20,7 @@ from rxportal.models import (AccountService, AuditLog, OutboxMail, Plan, PortalU
 from rxportal.models.staff import StaffSession
 from rxportal.services import auth, staff
 from tests.factories import make_account, make_user
+from tests.fake_gateway import fake  # noqa: F401
 
 os.environ.setdefault("PYTEST_CURRENT_TEST", "staff handlers")  # lets Reflex build states here
 
@@ -96,6 +97,9 @@ CALLS = {
         "end_service": ("customers", ("SERVICE",)),
         "issue_contract": ("customers", ({"template": "TEMPLATE"},)),
         "download_contract": ("customers", ("CONTRACT",)),
+        "load_refund": ("billing", ("PAYMENT",)),
+        "refund_payment": ("billing", ({"payment_id": "PAYMENT", "attempt": "refund-attempt-1",
+                                        "amount": "10.00", "reason": "Outage"},)),
     },
     "AdminInviteState": {
         "load_invite": ("bulk_invite", ()),
@@ -156,9 +160,10 @@ def test_every_staff_handler_is_covered():
 
 
 @pytest.fixture()
-def world(session):
+def world(session, fake):
     """An administrator, a support user (both with live sessions), a customer with a login,
-    an account with a plan and a service, and a customer session token."""
+    an account with a plan, a service and a card payment (made through the FAKE gateway), and
+    a customer session token."""
     tokens = {}
     for username, role in (("alice", "administrator"), ("sam", "support")):
         staff.create_staff(session, username, role, PASSWORD)
@@ -191,11 +196,13 @@ def world(session):
     session.add(topoff)
     session.commit()
     from rxportal.models.staff import StaffUser
+    from tests.unit.test_refunds import paid
 
+    payment = paid(session, amount_text="20.00", account=account)[1]
     ids = {u.username: u.id for u in session.exec(select(StaffUser))}
     return {"tokens": tokens, "alice": ids["alice"], "sam": ids["sam"], "account": account.id, "login": login.id, "plan": plan.id,
             "service": service.id, "other": other.id, "ticket": ticket.id, "template": template.id,
-            "contract": contract.id, "topoff": topoff.id}
+            "contract": contract.id, "topoff": topoff.id, "payment": payment.id}
 
 
 def snapshot(session) -> dict:
@@ -249,10 +256,12 @@ def make_state(cls, token: str, world, monkeypatch):
 
 def call(state, name: str, args: tuple, world):
     args = tuple({"LOGIN": str(world["login"]), "PLAN": str(world["plan"]),
+                  "PAYMENT": str(world["payment"]),
                   "SERVICE": str(world["service"]), "ALICE": str(world["alice"]),
                   "SAM": str(world["sam"]), "CONTRACT": str(world["contract"]),
                   "TOPOFF": str(world["topoff"])}.get(a, a) if isinstance(a, str) else
-                 {k: {"PLAN": str(world["plan"]), "TEMPLATE": str(world["template"])}.get(v, v)
+                 {k: {"PLAN": str(world["plan"]), "TEMPLATE": str(world["template"]),
+                      "PAYMENT": str(world["payment"])}.get(v, v)
                   for k, v in a.items()}
                  if isinstance(a, dict) else a for a in args)
     handler = getattr(type(state), name).fn
@@ -266,7 +275,7 @@ def call(state, name: str, args: tuple, world):
 
 def shown(state) -> dict:
     """What a handler put on the page for the caller to see."""
-    keys = ["products", "run_date", "result", "contracts", "template_options", "ticket", "messages", "notes", "members", "new_password", "rows", "values", "masked", "account", "figures", "logins", "invoices",
+    keys = ["payments", "refund_form", "products", "run_date", "result", "contracts", "template_options", "ticket", "messages", "notes", "members", "new_password", "rows", "values", "masked", "account", "figures", "logins", "invoices",
             "transactions", "plans", "subject", "message", "candidates", "total", "found",
             "logo_src", "test_result", "mailbox_result", "notice", "notices", "logo_notice"]
     return {k: getattr(state, k) for k in keys if k in type(state).get_fields()

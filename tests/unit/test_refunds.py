@@ -17,10 +17,10 @@ from tests.fake_gateway import fake  # noqa: F401
 ACTOR = {"actor_type": "staff", "actor_id": 7, "actor_name": "alice", "ip": "127.0.0.1"}
 
 
-def paid(session, invoices=(6500,), amount_text=""):
-    """An account that paid with a card: (account, payment)."""
-    account = make_account(session, invoices=invoices)
-    method = PaymentMethod(account_id=account.id, gateway_ref="pm_fake_card", kind="card",
+def paid(session, invoices=(6500,), amount_text="", account=None):
+    """An account (a new one unless given) that paid with a card: (account, payment)."""
+    account = account or make_account(session, invoices=invoices)
+    method = PaymentMethod(account_id=account.id, gateway_ref=f"pm_fake_card_{account.id}", kind="card",
                            brand="visa", last4="4242")
     session.add(method)
     session.commit()

@@ -182,6 +182,56 @@ def contracts_card() -> rx.Component:
     )
 
 
+def refund_form() -> rx.Component:
+    f = A.refund_form
+    return portal_form(
+        rx.vstack(
+            rx.heading(t("Refund the payment of {amount} made {when}", amount=f["paid"],
+                         when=f["when"]), as_="h3", size="3"),
+            rx.el.input(type="hidden", name="payment_id", value=f["payment_id"]),
+            rx.el.input(type="hidden", name="attempt", value=f["attempt"]),
+            field(t("Amount to refund"), "amount", value=f["amount"], input_mode="decimal",
+                  input_id="refund-amount", error=A.tx_errors.get("amount", ""),
+                  hint=t("At most what is still refundable, in the account's currency.")),
+            field(t("Reason"), "reason", input_id="refund-reason",
+                  error=A.tx_errors.get("reason", ""),
+                  hint=t("Kept in the audit log; the customer sees the refund in their transactions.")),
+            rx.hstack(
+                submit_button(t("Refund"), A.busy, id="refund-submit", color_scheme="red"),
+                rx.button(t("Cancel"), type="button", variant="soft",
+                          on_click=A.load_refund("")),
+                spacing="3", wrap="wrap",
+            ),
+            spacing="3", width="100%", align="start",
+        ),
+        on_submit=A.refund_payment, key="refund-" + A.form_version.to_string(),
+        id="refund-form",
+    )
+
+
+def payments_card() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading(t("Payments"), as_="h2", size="4"),
+            rx.cond(A.payments.length() > 0,
+                    simple_table(["Date", "Amount", "Method", "Status", "Refunded", "Action"],
+                                 A.payments, lambda p: [
+                                     p["when"], p["amount"], p["method"], p["status"],
+                                     p["refunded"],
+                                     rx.cond(A.is_admin & (p["refundable"] != ""),
+                                             rx.button(t("Refund"), size="1", variant="soft",
+                                                       color_scheme="red",
+                                                       on_click=A.load_refund(p["id"]),
+                                                       id="refund-" + p["id"]),
+                                             rx.fragment())]),
+                    rx.text(t("No payments yet."))),
+            rx.cond(A.refund_form.contains("payment_id"), refund_form(), rx.fragment()),
+            spacing="3", width="100%",
+        ),
+        width="100%",
+    )
+
+
 def account_view() -> rx.Component:
     return rx.vstack(
         admin_title(A.account["name"]),
@@ -211,6 +261,7 @@ def account_view() -> rx.Component:
             width="100%",
         ),
         transaction_form(),
+        payments_card(),
         services_card(),
         contracts_card(),
         rx.card(rx.vstack(
