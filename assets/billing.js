@@ -41,6 +41,13 @@
     return err.message || err.code || "error";
   }
 
+  function setupResult(result) {
+    if (!result || result.error) return {error: errorText(result && result.error)};
+    var intent = result.setupIntent || {};
+    var pm = intent.payment_method;
+    return {payment_method: typeof pm === "string" ? pm : (pm && pm.id) || ""};
+  }
+
   window.rxBilling = {
     mountCard: function (id) {
       return loadStripe().then(function (stripe) {
@@ -86,6 +93,31 @@
         if (input) input.value = "";
         return {payment_method: typeof pm === "string" ? pm : (pm && pm.id) || ""};
       }).catch(function (err) { return {error: errorText(err)}; });
+    },
+    // Canadian pre-authorised debit: Stripe's window collects the bank details and shows the
+    // PAD agreement (the mandate options come with the SetupIntent).
+    confirmAcssSetup: function (clientSecret, name, email) {
+      return loadStripe().then(function (stripe) {
+        return stripe.confirmAcssDebitSetup(clientSecret, {payment_method: {
+          billing_details: {name: name, email: email}}});
+      }).then(setupResult).catch(function (err) { return {error: errorText(err)}; });
+    },
+    // US ACH: Stripe's window links the bank account (Financial Connections), then the
+    // customer's agreement confirms the SetupIntent.
+    confirmUsBankSetup: function (clientSecret, name, email) {
+      return loadStripe().then(function (stripe) {
+        return stripe.collectBankAccountForSetup({clientSecret: clientSecret, params: {
+          payment_method_type: "us_bank_account",
+          payment_method_data: {billing_details: {name: name, email: email}}}})
+          .then(function (collected) {
+            if (!collected || collected.error) return collected;
+            var intent = collected.setupIntent || {};
+            if (intent.status !== "requires_confirmation") {
+              return {error: {message: "cancelled"}};
+            }
+            return stripe.confirmUsBankAccountSetup(clientSecret);
+          });
+      }).then(setupResult).catch(function (err) { return {error: errorText(err)}; });
     },
     confirmCardPayment: function (clientSecret) {
       return loadStripe().then(function (stripe) {

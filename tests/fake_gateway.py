@@ -39,9 +39,9 @@ class FakeStripe:
     def create_customer(self, **_):
         return "cus_fake"
 
-    def create_setup_intent(self, customer_ref, kind, **options):
+    def create_setup_intent(self, customer_ref, kind, currency=""):
         self._up()
-        self.setup_intents.append({"customer": customer_ref, "kind": kind, **options})
+        self.setup_intents.append({"customer": customer_ref, "kind": kind, "currency": currency})
         return f"seti_fake_{len(self.setup_intents)}", f"seti_fake_{len(self.setup_intents)}_secret_x"
 
     def get_method(self, ref):

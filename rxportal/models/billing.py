@@ -37,8 +37,8 @@ class PaymentMethod(SQLModel, table=True):
     account_id: int = Field(foreign_key="account.id", index=True)
     gateway: str = Field(default="stripe", max_length=16)
     gateway_ref: str = Field(max_length=120, index=True)
-    kind: str = Field(max_length=16)  # card | sepa_debit
-    brand: str = Field(default="", max_length=32)  # visa, mastercard... or the bank code
+    kind: str = Field(max_length=16)  # card | sepa_debit | acss_debit | us_bank_account
+    brand: str = Field(default="", max_length=32)  # visa, mastercard... or the bank's name/code
     last4: str = Field(default="", max_length=4)
     exp_month: Optional[int] = None
     exp_year: Optional[int] = None

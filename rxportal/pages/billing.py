@@ -148,7 +148,7 @@ def methods_section() -> rx.Component:
                 BillingState.banks.length() > 0,
                 rx.vstack(rx.foreach(BillingState.banks, lambda bank: rx.hstack(
                     rx.icon("landmark", size=18, aria_hidden="true"),
-                    rx.text(bank["masked"], weight="medium"),
+                    rx.text(bank["brand"], " ", bank["masked"], weight="medium"),
                     autopay_badge(bank), align="center", key=bank["id"])), spacing="2"),
                 rx.text(t("No bank account saved."), size="2"),
             ),
@@ -314,6 +314,28 @@ def pay_form() -> rx.Component:
     )
 
 
+def iban_input() -> rx.Component:
+    """The IBAN field of a SEPA bank account (the other bank types use Stripe's window)."""
+    return rx.box(
+        # No id and no name: Reflex's form never collects it; the
+        # number is read by Stripe.js in the browser, never sent here.
+        rx.el.label(
+            rx.el.span(t("IBAN"), style={"display": "block",
+                                         "fontWeight": "500",
+                                         "marginBottom": "4px"}),
+            rx.el.input(class_name="rx-iban", auto_complete="off",
+                        placeholder="DE89 3704 0044 0532 0130 00",
+                        style={"width": "100%", "padding": "8px",
+                               "border": "1px solid var(--gray-7)",
+                               "borderRadius": "6px",
+                               "boxSizing": "border-box"}),
+            style={"display": "block", "width": "100%"}),
+        rx.text(t("By saving a bank account you authorise us to "
+                  "debit it for your invoices (SEPA mandate)."),
+                size="1", color_scheme="gray"),
+        width="100%")
+
+
 def method_row(m) -> rx.Component:
     return rx.hstack(
         rx.icon(rx.cond(m["kind"] == "card", "credit-card", "landmark"), size=18,
@@ -352,8 +374,10 @@ def methods_card() -> rx.Component:
             rx.hstack(
                 rx.button(rx.icon("plus", size=16, aria_hidden="true"), t("Add a card"),
                           size="2", variant="soft", on_click=PayState.open_add("card")),
-                rx.button(rx.icon("plus", size=16, aria_hidden="true"), t("Add a bank account"),
-                          size="2", variant="soft", on_click=PayState.open_add("bank")),
+                rx.cond(PayState.bank_kind != "",
+                        rx.button(rx.icon("plus", size=16, aria_hidden="true"),
+                                  t("Add a bank account"), size="2", variant="soft",
+                                  on_click=PayState.open_add("bank"))),
                 wrap="wrap",
             ),
             rx.cond(PayState.adding != "", rx.form.root(
@@ -361,24 +385,11 @@ def methods_card() -> rx.Component:
                     rx.cond(PayState.adding == "card", card_element("add-card-element"),
                             rx.vstack(
                                 field(t("Account holder"), "holder", autocomplete="name"),
-                                rx.box(
-                                    # No id and no name: Reflex's form never collects it; the
-                                    # number is read by Stripe.js in the browser, never sent here.
-                                    rx.el.label(
-                                        rx.el.span(t("IBAN"), style={"display": "block",
-                                                                     "fontWeight": "500",
-                                                                     "marginBottom": "4px"}),
-                                        rx.el.input(class_name="rx-iban", auto_complete="off",
-                                                    placeholder="DE89 3704 0044 0532 0130 00",
-                                                    style={"width": "100%", "padding": "8px",
-                                                           "border": "1px solid var(--gray-7)",
-                                                           "borderRadius": "6px",
-                                                           "boxSizing": "border-box"}),
-                                        style={"display": "block", "width": "100%"}),
-                                    rx.text(t("By saving a bank account you authorise us to "
-                                              "debit it for your invoices (SEPA mandate)."),
-                                            size="1", color_scheme="gray"),
-                                    width="100%"),
+                                rx.cond(PayState.bank_kind == "sepa_debit", iban_input(),
+                                        rx.text(t("Your bank's details and the debit agreement "
+                                                  "are entered in Stripe's secure window, "
+                                                  "which opens when you save."),
+                                                size="2", color_scheme="gray")),
                                 width="100%")),
                     rx.el.label(
                         rx.el.input(type="checkbox", name="autopay", id="new_autopay",

@@ -95,7 +95,7 @@ def view(session: Session, account_id: int, lang: str, tx_page: int = 0, inv_pag
         entry = {
             "id": str(method.id),
             "brand": (method.brand or "card").title() if method.kind == "card" else
-            tr("Bank account"),
+            method.brand or tr("Bank account"),
             "last4": method.last4,
             "masked": f"•••• {method.last4}",
             "expiry": f"{method.exp_month:02d}/{method.exp_year}" if method.exp_month else "",
@@ -120,6 +120,7 @@ def view(session: Session, account_id: int, lang: str, tx_page: int = 0, inv_pag
         "invoices": invoice_rows, "inv_page": inv_page, "inv_pages": inv_pages,
         "inv_total": inv_total,
         "cards": cards, "banks": banks,
+        "bank_kind": payments.bank_kind_for(session, account_id),
         "has_cap": cap is not None,
         "cap": (usage.cap if usage else
                 i18n.format_number(round(cap / 1000**3), lang, country) + " GB") if cap else "",

@@ -35,17 +35,16 @@ from rxportal.models import Account, Invoice, Transaction, utcnow
 from rxportal.models.billing import GatewayCustomer, Payment, PaymentMethod, WebhookEvent
 from rxportal.services import audit, i18n, ledger, mail
 from rxportal.services import settings as isp_settings
-from rxportal.services.gateway import (GatewayError, GatewayEvent, GatewayUnavailable,
-                                       PaymentResult, get_gateway)
+from rxportal.services.gateway import (BANK_KINDS, GatewayError, GatewayEvent,
+                                       GatewayUnavailable, PaymentResult, bank_kind, get_gateway)
 
 isp_settings.register("billing_max_credit_minor", 50000)  # pay-ahead limit (credit kept)
 isp_settings.register("billing_max_payment_minor", 1_000_000)  # one payment at most
 isp_settings.register("billing_autopay_locked", False)  # customers cannot turn autopay off
 isp_settings.register("billing_keep_last_method", False)  # nor remove their last method
-isp_settings.register("billing_bank_method", "sepa_debit")  # Stripe type for bank accounts
 
 IN_FLIGHT = ("created", "processing", "interrupted", "requires_action")
-METHOD_KINDS = ("card", "sepa_debit")
+METHOD_KINDS = ("card", *BANK_KINDS.values())
 
 
 class PaymentError(Exception):
@@ -187,14 +186,26 @@ def get_method(session: Session, account_id: int, method_id: int) -> PaymentMeth
     return method
 
 
+def bank_kind_for(session: Session, account_id: int) -> str:
+    """The bank account type of this account's currency (the ISP's), or "" when none fits."""
+    return bank_kind(_account(session, account_id).currency) or ""
+
+
 def start_method_setup(session: Session, account_id: int, kind: str = "card") -> str:
-    """A SetupIntent client secret for Stripe.js to collect a card or bank account."""
+    """A SetupIntent client secret for Stripe.js to collect a card, or (kind "bank") a bank
+    account of the type that fits the account's currency."""
+    if kind == "bank":
+        kind = bank_kind_for(session, account_id)
     if kind not in METHOD_KINDS:
+        raise PaymentError("kind", "This payment method type is not supported.")
+    account = _account(session, account_id)
+    if kind != "card" and bank_kind(account.currency) != kind:
         raise PaymentError("kind", "This payment method type is not supported.")
     gateway = get_gateway()
     ref = customer_ref(session, account_id, gateway)
     session.commit()
-    _intent, client_secret = _gateway_call(gateway.create_setup_intent, ref, kind)
+    _intent, client_secret = _gateway_call(gateway.create_setup_intent, ref, kind,
+                                           currency=account.currency)
     return client_secret
 
 

@@ -12,6 +12,20 @@ from rxportal.services import invoices, payments
 from rxportal.state.session import LOGIN_ROUTE, SessionState
 
 
+# What the browser runs (assets/billing.js) to collect each method type with Stripe.js.
+SETUP_SCRIPTS = {
+    "card": "window.rxBilling.confirmCardSetup({secret})",
+    "sepa_debit": "window.rxBilling.confirmSepaSetup({secret}, '.rx-iban', {holder}, {email})",
+    "acss_debit": "window.rxBilling.confirmAcssSetup({secret}, {holder}, {email})",
+    "us_bank_account": "window.rxBilling.confirmUsBankSetup({secret}, {holder}, {email})",
+}
+
+
+def setup_script(kind: str, secret: str, holder: str, email: str) -> str:
+    return SETUP_SCRIPTS[kind].format(secret=json.dumps(secret), holder=json.dumps(holder),
+                                      email=json.dumps(email or ""))
+
+
 class BillingState(SessionState):
     amount_due: str = ""
     open_invoices: int = 0
@@ -113,6 +127,7 @@ class PayState(SessionState):
     methods_error: str = ""
     methods_notice: str = ""
     adding: str = ""  # "" | card | bank: which add form is open
+    bank_kind: str = ""  # the bank account type of the account's currency ("" when none)
     method_busy: bool = False
     _pending: dict = {}
 
@@ -132,6 +147,7 @@ class PayState(SessionState):
             self._load_layout(session, user)
         self.amount_due = data["amount_due"]
         self.amount_due_minor = data["amount_due_minor"]
+        self.bank_kind = data["bank_kind"]
         self.methods = [{**m, "kind": "card"} for m in data["cards"]] + \
                        [{**m, "kind": "bank"} for m in data["banks"]]
         ids = [m["id"] for m in self.methods]
@@ -331,14 +347,15 @@ class PayState(SessionState):
             self.method_busy = False
             yield rx.redirect(LOGIN_ROUTE)
             return
-        kind = "sepa_debit" if self.adding == "bank" else "card"
         holder = str(form.get("holder", "")).strip()[:100]
-        if kind == "sepa_debit" and not holder:
+        if self.adding == "bank" and not holder:
             self.methods_error = self._("Enter the account holder's name.")
             self.method_busy = False
             return
         try:
             with db.session_scope() as session:
+                kind = payments.bank_kind_for(session, user.account_id) \
+                    if self.adding == "bank" else "card"
                 secret = payments.start_method_setup(session, user.account_id, kind)
                 from rxportal.models import Account
 
@@ -348,12 +365,8 @@ class PayState(SessionState):
             self.method_busy = False
             return
         self._pending = {"autopay": form.get("autopay") in ("on", True, "true")}
-        if kind == "card":
-            script = f"window.rxBilling.confirmCardSetup({json.dumps(secret)})"
-        else:
-            script = (f"window.rxBilling.confirmSepaSetup({json.dumps(secret)}, '.rx-iban', "
-                      f"{json.dumps(holder)}, {json.dumps(email)})")
-        yield rx.call_script(script, callback=PayState.method_collected)
+        yield rx.call_script(setup_script(kind, secret, holder, email),
+                             callback=PayState.method_collected)
 
     @rx.event
     def method_collected(self, result: dict):

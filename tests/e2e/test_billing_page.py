@@ -28,7 +28,8 @@ def page(browser, portal):
     page.context.close()
 
 
-def customer(portal, *, card: str | None = "pm_card_visa", invoices=(4200, 1800)) -> dict:
+def customer(portal, *, card: str | None = "pm_card_visa", invoices=(4200, 1800),
+             currency: str = "CAD") -> dict:
     """A fresh customer with open invoices (and a saved card), straight into the app's database
     and localstripe."""
     from rxportal import db
@@ -38,7 +39,8 @@ def customer(portal, *, card: str | None = "pm_card_visa", invoices=(4200, 1800)
 
     username = f"payer{next(_n)}"
     with db.session_scope() as session:
-        account = make_account(session, invoices=invoices, email=f"{username}@example.net")
+        account = make_account(session, invoices=invoices, email=f"{username}@example.net",
+                               currency=currency)
         session.add(PortalUser(account_id=account.id, username=username,
                                password_hash=passwords.hash_password(PASSWORD)))
         session.commit()
@@ -231,8 +233,10 @@ def test_add_a_card_set_autopay_and_remove_it(page, portal):
     expect(page.locator("#methods")).not_to_contain_text("4242")
 
 
-def test_add_a_bank_account(page, portal):
-    who = customer(portal, card=None)
+def test_add_a_sepa_bank_account_for_a_euro_account(page, portal):
+    """localstripe runs SEPA only; CAD (acss_debit) and USD (us_bank_account) are covered with
+    the fake gateway in tests/unit/test_bank_account_types.py."""
+    who = customer(portal, card=None, currency="EUR")
     login(page, who["username"])
     go_pay(page)
     page.get_by_role("button", name="Add a bank account").click()

@@ -22,6 +22,14 @@ from typing import Protocol
 
 LOCALSTRIPE_DEFAULT = "http://127.0.0.1:8420"
 
+# The Stripe payment method type for a bank account, chosen by the currency the ISP bills in:
+# SEPA Direct Debit (EUR), Canadian pre-authorised debit (ACSS, CAD), US ACH (USD).
+BANK_KINDS = {"EUR": "sepa_debit", "CAD": "acss_debit", "USD": "us_bank_account"}
+
+
+def bank_kind(currency: str) -> str | None:
+    return BANK_KINDS.get((currency or "").upper())
+
 
 class GatewayError(Exception):
     """The gateway refused a request (bad request, unknown object)."""
@@ -43,8 +51,8 @@ class SignatureError(GatewayError):
 @dataclass(frozen=True)
 class MethodInfo:
     ref: str
-    kind: str  # card | sepa_debit
-    brand: str
+    kind: str  # card | sepa_debit | acss_debit | us_bank_account
+    brand: str  # the card's brand, or the bank's name (its code for SEPA)
     last4: str
     exp_month: int | None
     exp_year: int | None
@@ -85,7 +93,10 @@ class Gateway(Protocol):
 
     def create_customer(self, *, email: str, name: str, account_number: str) -> str: ...
 
-    def create_setup_intent(self, customer_ref: str, kind: str) -> tuple[str, str]: ...
+    def create_setup_intent(self, customer_ref: str, kind: str,
+                            currency: str = "") -> tuple[str, str]:
+        """(id, client secret) of a SetupIntent for Stripe.js to collect a `kind` method."""
+        ...
 
     def get_method(self, method_ref: str) -> MethodInfo: ...
 

@@ -26,6 +26,28 @@ PAYMENT_EVENTS = {
 }
 
 
+# Canadian pre-authorised debits need a mandate that says when the customer is debited: the
+# monthly invoice (interval) and the payments they choose to make (sporadic), i.e. "combined".
+ACSS_INTERVAL = "Monthly, on the billing day, for the amount of the invoice"
+
+
+def setup_intent_params(customer_ref: str, kind: str, currency: str = "") -> dict:
+    """The SetupIntent Stripe requires for each method type (cards and SEPA need no options)."""
+    params = {"customer": customer_ref, "payment_method_types": [kind], "usage": "off_session"}
+    if kind == "acss_debit":
+        params["payment_method_options"] = {"acss_debit": {
+            "currency": (currency or "cad").lower(),
+            "mandate_options": {"payment_schedule": "combined",
+                                "interval_description": ACSS_INTERVAL,
+                                "transaction_type": "personal"},
+            "verification_method": "automatic"}}
+    elif kind == "us_bank_account":
+        params["payment_method_options"] = {"us_bank_account": {
+            "financial_connections": {"permissions": ["payment_method"]},
+            "verification_method": "automatic"}}
+    return params
+
+
 def _attr(obj, name, default=None):
     try:
         value = getattr(obj, name)
@@ -60,9 +82,10 @@ class StripeGateway:
             "email": email or None, "name": name, "metadata": {"account": account_number}})
         return customer.id
 
-    def create_setup_intent(self, customer_ref: str, kind: str) -> tuple[str, str]:
-        intent = self._call(self.client.v1.setup_intents.create, params={
-            "customer": customer_ref, "payment_method_types": [kind], "usage": "off_session"})
+    def create_setup_intent(self, customer_ref: str, kind: str,
+                            currency: str = "") -> tuple[str, str]:
+        intent = self._call(self.client.v1.setup_intents.create,
+                            params=setup_intent_params(customer_ref, kind, currency))
         return intent.id, intent.client_secret
 
     def get_method(self, method_ref: str) -> MethodInfo:
@@ -92,7 +115,8 @@ class StripeGateway:
                               _attr(card, "exp_month"), _attr(card, "exp_year"),
                               _attr(method, "customer"))
         details = _attr(method, kind)
-        return MethodInfo(method.id, kind, _attr(details, "bank_code", "") or "",
+        bank = _attr(details, "bank_name", "") or _attr(details, "bank_code", "") or ""
+        return MethodInfo(method.id, kind, str(bank)[:32],
                           _attr(details, "last4", "") or "", None, None, _attr(method, "customer"))
 
     # -- payments ---------------------------------------------------------------------------
