@@ -17,5 +17,12 @@ def _mask(detail: dict) -> dict:
 
 def record(session: Session, action: str, *, actor_type: str, actor_id: int | None = None,
            actor_name: str = "", target: str = "", ip: str = "", **detail) -> None:
-    session.add(AuditLog(actor_type=actor_type, actor_id=actor_id, actor_name=actor_name,
-                         action=action, target=target, ip=ip[:64], detail=_mask(detail)))
+    session.add(AuditLog(**entry(action, actor_type=actor_type, actor_id=actor_id,
+                                 actor_name=actor_name, target=target, ip=ip, **detail)))
+
+
+def entry(action: str, *, actor_type: str, actor_id: int | None = None, actor_name: str = "",
+          target: str = "", ip: str = "", **detail) -> dict:
+    """The columns of one audit entry (`record` adds it; a batch job may insert many at once)."""
+    return {"actor_type": actor_type, "actor_id": actor_id, "actor_name": actor_name,
+            "action": action, "target": target, "ip": ip[:64], "detail": _mask(detail)}

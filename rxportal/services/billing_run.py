@@ -7,15 +7,18 @@ attempt number and is made at most once per run date.
 from __future__ import annotations
 
 import calendar
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Callable
 
-from sqlalchemy import func, or_
+from sqlalchemy import func, insert, or_
 from sqlmodel import Session, select
 
 from rxportal import db
-from rxportal.models import Account, AccountService, Invoice, InvoiceLine, Transaction
+from rxportal.models import (Account, AccountService, AuditLog, Invoice, InvoiceLine,
+                             Transaction)
+from rxportal.models.base import bulk_rows
 from rxportal.models.billing import Payment, PaymentMethod
 from rxportal.services import audit, i18n, mail, payments, periods
 from rxportal.services import settings as isp_settings
@@ -42,72 +45,138 @@ def accounts_billed_on(session: Session, day: date) -> list[int]:
                              .order_by(Account.id)))
 
 
+@dataclass
+class RunContext:
+    """What every account of a run shares, read once: settings, mail values, autopay accounts,
+    and the amounts and dates already formatted (most accounts share them)."""
+    due_days: int
+    country: str
+    mail_values: dict
+    autopay_ids: set[int]
+    _formatted: dict = field(default_factory=dict)
+
+    def money(self, minor: int, currency: str, lang: str) -> str:
+        key = ("money", minor, currency, lang)
+        if key not in self._formatted:
+            self._formatted[key] = i18n.format_money(minor, currency, lang, self.country)
+        return self._formatted[key]
+
+    def day(self, value: date, lang: str) -> str:
+        key = ("day", value, lang)
+        if key not in self._formatted:
+            self._formatted[key] = i18n.format_day(value, lang, self.country)
+        return self._formatted[key]
+
+
+def run_context(session: Session) -> RunContext:
+    values = isp_settings.get_many(session, ["invoice_due_days", "country"])
+    autopay_ids = set(session.exec(select(PaymentMethod.account_id).where(
+        PaymentMethod.autopay.is_(True), PaymentMethod.removed_at.is_(None))).all())
+    return RunContext(int(values["invoice_due_days"]), values["country"],
+                      mail.shared_values(session), autopay_ids)
+
+
 def issue_invoice(session: Session, account: Account, day: date) -> Invoice | None:
     """The invoice for the period starting `day` (None when it exists or nothing is billed)."""
-    if session.exec(select(Invoice.id).where(Invoice.account_id == account.id,
-                                             Invoice.period_start == day)).first() is not None:
-        return None
-    services = session.exec(select(AccountService).where(
-        AccountService.account_id == account.id, AccountService.status == "active",
-        AccountService.started_on <= day,
-        or_(AccountService.ended_on.is_(None), AccountService.ended_on >= day))
-        .order_by(AccountService.id)).all()
-    services = [s for s in services if s.price_minor > 0]
-    if not services:
-        return None
-    total = sum(s.price_minor for s in services)
-    count = session.exec(select(func.count()).select_from(Invoice).where(
-        Invoice.account_id == account.id)).one()
-    number = f"INV-{account.number}-{count + 1:04d}"
-    if session.exec(select(Invoice.id).where(Invoice.number == number)).first() is not None:
-        number = f"INV-{account.number}-{day:%Y%m%d}"
-    due_days = int(isp_settings.get(session, "invoice_due_days"))
-    invoice = Invoice(account_id=account.id, number=number, issued_on=day,
-                      due_on=day + timedelta(days=due_days), period_start=day,
-                      period_end=periods.next_period_start(account.billing_day, day)
-                      - timedelta(days=1),
-                      currency=account.currency, total_minor=total)
-    session.add(invoice)
-    session.flush()
+    issued = issue_invoices(session, [account.id], day, run_context(session))
+    return issued[0] if issued else None
+
+
+def issue_invoices(session: Session, account_ids: list[int], day: date,
+                   context: RunContext) -> list[Invoice]:
+    """The invoices for the period starting `day` of these accounts (those not issued yet and
+    with something to bill), with a handful of queries for the whole batch."""
+    accounts = {a.id: a for a in session.exec(select(Account).where(Account.id.in_(account_ids)))}
+    issued = set(session.exec(select(Invoice.account_id).where(
+        Invoice.account_id.in_(account_ids), Invoice.period_start == day)).all())
+    services: dict[int, list[AccountService]] = defaultdict(list)
+    for service in session.exec(select(AccountService).where(
+            AccountService.account_id.in_([i for i in account_ids if i not in issued]),
+            AccountService.status == "active", AccountService.started_on <= day,
+            or_(AccountService.ended_on.is_(None), AccountService.ended_on >= day),
+            AccountService.price_minor > 0).order_by(AccountService.account_id, AccountService.id)):
+        services[service.account_id].append(service)
+    todo = [accounts[i] for i in account_ids if i in accounts and services.get(i)]
+    ids = [account.id for account in todo]
+    if not todo:
+        return []
+    counts = dict(session.exec(select(Invoice.account_id, func.count()).where(
+        Invoice.account_id.in_(ids)).group_by(Invoice.account_id)).all())
+    # Money paid but not applied to an invoice (payments.unapplied_credit, for the batch).
+    credits = {account_id: max(0, -int(total)) for account_id, total in session.exec(
+        select(Transaction.account_id, func.sum(Transaction.amount_minor)).where(
+            Transaction.account_id.in_(ids), Transaction.invoice_id.is_(None))
+        .group_by(Transaction.account_id)).all()}
+    numbers = {a.id: f"INV-{a.number}-{counts.get(a.id, 0) + 1:04d}" for a in todo}
+    taken = set(session.exec(select(Invoice.number).where(
+        Invoice.number.in_(list(numbers.values())))).all())
+    # Rows, not objects: the batch is written with one INSERT per table.
+    drafts = []
+    for account in todo:
+        number = numbers[account.id]
+        total = sum(s.price_minor for s in services[account.id])
+        credit = min(credits.get(account.id, 0), total)
+        drafts.append({
+            "account_id": account.id,
+            "number": number if number not in taken else f"INV-{account.number}-{day:%Y%m%d}",
+            "issued_on": day, "due_on": day + timedelta(days=context.due_days),
+            "period_start": day,
+            "period_end": periods.next_period_start(account.billing_day, day) - timedelta(days=1),
+            "currency": account.currency, "total_minor": total,
+            "status": "paid" if credit == total else "open", "credit": credit})
+    ids = session.scalars(insert(Invoice).returning(Invoice.id, sort_by_parameter_order=True),
+                          bulk_rows(Invoice, [{k: v for k, v in d.items() if k != "credit"}
+                                              for d in drafts])).all()
+    lines, ledger_rows, audit_rows, mails = [], [], [], []
+    for account, draft, invoice_id in zip(todo, drafts, ids):
+        _bill(account, draft, invoice_id, services[account.id], lines, ledger_rows)
+        audit_rows.append(audit.entry("invoice.issued", actor_type="system",
+                                      target=f"invoice:{invoice_id}",
+                                      total_minor=draft["total_minor"],
+                                      credit_minor=draft["credit"]))
+        if account.email:
+            mails.append(_invoice_mail(account, draft, context))
+    for model, rows in ((InvoiceLine, lines), (Transaction, ledger_rows), (AuditLog, audit_rows)):
+        if rows:
+            session.execute(insert(model), bulk_rows(model, rows))
+    mail.queue_rows(session, mails)
+    return list(session.exec(select(Invoice).where(Invoice.id.in_(ids)).order_by(Invoice.id)))
+
+
+def _bill(account: Account, draft: dict, invoice_id: int, services: list[AccountService],
+          lines: list[dict], ledger_rows: list[dict]) -> None:
+    """The invoice's lines and ledger entries, with the credit moved onto it."""
     for service in services:
-        session.add(InvoiceLine(invoice_id=invoice.id, description=service.name,
-                                unit_minor=service.price_minor, amount_minor=service.price_minor))
-        session.add(Transaction(account_id=account.id, kind="charge", description=service.name,
-                                amount_minor=service.price_minor, currency=account.currency,
-                                invoice_id=invoice.id))
-    credit = min(payments.unapplied_credit(session, account.id), total)
+        lines.append({"invoice_id": invoice_id, "description": service.name,
+                      "unit_minor": service.price_minor, "amount_minor": service.price_minor})
+        ledger_rows.append({"account_id": account.id, "kind": "charge",
+                            "description": service.name, "amount_minor": service.price_minor,
+                            "currency": account.currency, "invoice_id": invoice_id})
+    credit = draft["credit"]
     if credit > 0:
         # Move credit onto the invoice: the total balance does not change.
-        session.add(Transaction(account_id=account.id, kind="credit",
-                                description=f"Credit applied to {number}", amount_minor=credit,
-                                currency=account.currency))
-        session.add(Transaction(account_id=account.id, kind="credit",
-                                description="Credit applied", amount_minor=-credit,
-                                currency=account.currency, invoice_id=invoice.id))
-        if credit == total:
-            invoice.status = "paid"
-    session.add(invoice)
-    audit.record(session, "invoice.issued", actor_type="system", target=f"invoice:{invoice.id}",
-                 total_minor=total, credit_minor=credit)
-    _queue_invoice_mail(session, account, invoice, total - credit)
-    return invoice
+        ledger_rows.append({"account_id": account.id, "kind": "credit",
+                            "description": f"Credit applied to {draft['number']}",
+                            "amount_minor": credit, "currency": account.currency,
+                            "invoice_id": None})
+        ledger_rows.append({"account_id": account.id, "kind": "credit",
+                            "description": "Credit applied", "amount_minor": -credit,
+                            "currency": account.currency, "invoice_id": invoice_id})
 
 
-def _queue_invoice_mail(session: Session, account: Account, invoice: Invoice, due: int) -> None:
-    if not account.email:
-        return
+def _invoice_mail(account: Account, draft: dict, context: RunContext) -> dict:
     lang = i18n.normalize_language(account.language)
-    country = isp_settings.get(session, "country")
-    money = lambda minor: i18n.format_money(minor, invoice.currency, lang, country)  # noqa: E731
-    day = lambda d: i18n.format_day(d, lang, country)  # noqa: E731
-    has_autopay = payments.autopay_method(session, account.id) is not None
+    money = lambda minor: context.money(minor, draft["currency"], lang)  # noqa: E731
+    day = lambda d: context.day(d, lang)  # noqa: E731
+    due = draft["total_minor"] - draft["credit"]
     note = i18n.translate(lang, "It will be charged automatically to your autopay method.") \
-        if has_autopay and due > 0 else ""
-    mail.queue(session, account.email, "invoice_issued", lang, name=account.name,
-               number=invoice.number, total=money(invoice.total_minor), amount_due=money(due),
-               due_on=day(invoice.due_on),
-               period=f"{day(invoice.period_start)} – {day(invoice.period_end)}",
-               autopay_note=note)
+        if account.id in context.autopay_ids and due > 0 else ""
+    return mail.compose(account.email, "invoice_issued", lang, context.mail_values,
+                        name=account.name, number=draft["number"],
+                        total=money(draft["total_minor"]), amount_due=money(due),
+                        due_on=day(draft["due_on"]),
+                        period=f"{day(draft['period_start'])} – {day(draft['period_end'])}",
+                        autopay_note=note)
 
 
 def autopay_offsets(session: Session) -> list[int]:
@@ -119,14 +188,16 @@ def autopay_due(session: Session, account_id: int, day: date) -> list[tuple[Invo
     """(invoice, attempt number) for each autopay charge to make today on this account."""
     offsets = autopay_offsets(session)
     window = day - timedelta(days=offsets[-1])
+    open_invoices = [invoice for invoice, _balance in payments.invoice_balances(session, account_id)
+                     if window <= invoice.issued_on <= day]
+    if not open_invoices:
+        return []
+    all_attempts = session.exec(select(Payment).where(
+        Payment.purpose == "autopay", Payment.account_id == account_id)
+        .order_by(Payment.autopay_attempt)).all()
     todo = []
-    for invoice, _balance in payments.invoice_balances(session, account_id):
-        if not (window <= invoice.issued_on <= day):
-            continue
-        attempts = session.exec(select(Payment).where(
-            Payment.purpose == "autopay", Payment.account_id == account_id)
-            .order_by(Payment.autopay_attempt)).all()
-        attempts = [p for p in attempts if invoice.id in (p.invoice_ids or [])]
+    for invoice in open_invoices:
+        attempts = [p for p in all_attempts if invoice.id in (p.invoice_ids or [])]
         if any(p.run_date == day for p in attempts):
             continue  # this date's run already tried it
         if any(p.status in payments.IN_FLIGHT + ("succeeded",) for p in attempts):
@@ -138,26 +209,34 @@ def autopay_due(session: Session, account_id: int, day: date) -> list[tuple[Invo
     return todo
 
 
+BATCH_SIZE = 500
+
+
 def run(day: date, scope: Callable = db.session_scope,
         progress: Callable[[int], None] | None = None) -> RunResult:
-    """Bill every account due on `day`, each in its own transaction."""
+    """Bill every account due on `day`, a batch of accounts per transaction. A batch that fails
+    is rolled back whole and done again one account per transaction, so that one account's
+    problem does not stop the others. `progress` gets the number of accounts done so far."""
     result = RunResult(day=day)
     with scope() as session:
         due_ids = accounts_billed_on(session, day)
-        autopay_ids = set(session.exec(select(PaymentMethod.account_id).where(
-            PaymentMethod.autopay.is_(True), PaymentMethod.removed_at.is_(None))).all())
-    for index, account_id in enumerate(due_ids):
-        result.accounts += 1
+        context = run_context(session)
+    for start in range(0, len(due_ids), BATCH_SIZE):
+        batch = due_ids[start:start + BATCH_SIZE]
         try:
             with scope() as session:
-                account = session.get(Account, account_id)
-                if issue_invoice(session, account, day) is not None:
-                    result.invoiced += 1
-        except Exception as error:  # noqa: BLE001 - one account's problem does not stop the run
-            result.errors.append(f"account {account_id}: {error}")
+                result.invoiced += len(issue_invoices(session, batch, day, context))
+        except Exception:  # noqa: BLE001 - find the account at fault, bill the others
+            for account_id in batch:
+                try:
+                    with scope() as session:
+                        result.invoiced += len(issue_invoices(session, [account_id], day, context))
+                except Exception as error:  # noqa: BLE001
+                    result.errors.append(f"account {account_id}: {error}")
+        result.accounts += len(batch)
         if progress:
-            progress(index)
-    for account_id in sorted(autopay_ids):
+            progress(result.accounts)
+    for account_id in sorted(context.autopay_ids):
         try:
             with scope() as session:
                 for invoice, attempt in autopay_due(session, account_id, day):

@@ -18,11 +18,12 @@ from email.utils import formataddr, make_msgid
 from pathlib import Path
 from typing import Callable
 
-from sqlalchemy import event
+from sqlalchemy import event, insert
 from sqlmodel import Session, select
 
 from rxportal import config
 from rxportal.models import OutboxMail, utcnow
+from rxportal.models.base import bulk_rows
 from rxportal.services import i18n
 from rxportal.services import settings as isp_settings
 
@@ -72,17 +73,38 @@ def queue(session: Session, to_addr: str, template: str, lang: str,
     `attachments`: files already stored under the data folder, as
     [{"path": "relative/to/data_dir.pdf", "filename": "name.pdf", "mime": "application/pdf"}];
     they are read when the message is sent."""
-    branding = isp_settings.get_many(session, ["isp_name", "support_email", "support_phone"])
-    values = {**branding, "portal_url": public_url(session), **values}
-    subject, text, html_body = render(template, i18n.normalize_language(lang), values)
-    mail = OutboxMail(to_addr=to_addr, subject=subject[:300], text_body=text,
-                      html_body=html_body, headers=headers or {},
-                      attachments=[_attachment_spec(a) for a in attachments]
-                      if attachments else None)
+    mail = OutboxMail(**compose(to_addr, template, lang, shared_values(session), headers,
+                                attachments, **values))
     session.add(mail)
     session.flush()
     session.info.setdefault("queued_mail", []).append(mail.id)
     return mail
+
+
+def shared_values(session: Session) -> dict:
+    """What every template may use (the ISP's name, contacts, the portal's address)."""
+    branding = isp_settings.get_many(session, ["isp_name", "support_email", "support_phone"])
+    return {**branding, "portal_url": public_url(session)}
+
+
+def compose(to_addr: str, template: str, lang: str, shared: dict, headers: dict | None = None,
+            attachments: list[dict] | None = None, **values) -> dict:
+    """The columns of an outbox message (`queue` adds one; `queue_rows` many at once)."""
+    subject, text, html_body = render(template, i18n.normalize_language(lang),
+                                      {**shared, **values})
+    return {"to_addr": to_addr, "subject": subject[:300], "text_body": text,
+            "html_body": html_body, "headers": headers or {},
+            "attachments": [_attachment_spec(a) for a in attachments] if attachments else None}
+
+
+def queue_rows(session: Session, rows: list[dict]) -> None:
+    """Insert composed messages in one statement; they are sent once the transaction commits."""
+    if not rows:
+        return
+    ids = session.scalars(insert(OutboxMail).returning(OutboxMail.id,
+                                                       sort_by_parameter_order=True),
+                          bulk_rows(OutboxMail, rows)).all()
+    session.info.setdefault("queued_mail", []).extend(ids)
 
 
 def _attachment_spec(attachment: dict) -> dict:
