@@ -16,6 +16,7 @@ from rxportal.models.billing import Payment
 from rxportal.models.usage import TopOffPurchase
 from rxportal.services import payments, usage
 from rxportal.services.gateway import GatewayUnavailable
+from rxportal.services.i18n import N_
 
 PURPOSE = "topoff"
 
@@ -86,7 +87,7 @@ def decline_reason(purchase: TopOffPurchase) -> str:
     """The English msgid telling the customer why a purchase was not paid."""
     if "authentication" in (purchase.error or ""):
         return payments.MESSAGES["authentication_failed"]
-    return ("Your payment was declined. Nothing was charged; choose another payment method.")
+    return N_("Your payment was declined. Nothing was charged; choose another payment method.")
 
 
 # -- hooks: billing settles the payment, the purchase follows ----------------------------------
