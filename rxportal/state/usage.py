@@ -340,17 +340,18 @@ class UsageState(SessionState):
             self.busy = False
             yield rx.redirect(LOGIN_ROUTE)
             return
+        with db.session_scope() as session:
+            enabled = self._enabled(session)
+        if not enabled:
+            self.busy = False
+            yield rx.redirect(HOME_ROUTE, replace=True)
+            return
         if self.selected_method != NEW_CARD:
             yield from self._charge(user, int(self.selected_method))
             return
         try:
             with db.session_scope() as session:
-                if not self._enabled(session):
-                    self.busy = False
-                    yield rx.redirect(HOME_ROUTE, replace=True)
-                    return
-                secret = billing_payments.start_method_setup(
-                    session, user.account_id, "card")
+                secret = billing_payments.start_method_setup(session, user.account_id, "card")
         except Exception as problem:  # noqa: BLE001 - gateway down or refusing: nothing charged
             self._unavailable(problem)
             return
@@ -375,10 +376,6 @@ class UsageState(SessionState):
         payments = payment_service()
         try:
             with db.session_scope() as session:
-                if not self._enabled(session):
-                    self.busy = False
-                    yield rx.redirect(HOME_ROUTE, replace=True)
-                    return
                 charge = payments.topoff_charge(session, user.account_id, user.user_id)
                 purchase = usage.purchase_topoff(
                     session, user.account_id, int(self.selected_product), self.request_key,

@@ -147,3 +147,14 @@ def test_demo2_is_refused_demos_cards_and_purchases(session, demo, stripe_env):
     call(state, "card_collected", {"payment_method": demo_card.gateway_ref})
     assert state.topoff_error == "Not found."
     assert purchases(session, demo["demo2"].id) == [] and _charges(stripe_env.url) == 1
+
+
+def test_nothing_is_bought_once_the_isp_turned_the_page_off(session, demo, stripe_env):
+    from rxportal.services import settings
+
+    state = dialog(session)
+    settings.put(session, "page_usage", False)
+    session.commit()
+    assert "redirect" in scripts(call(state, "pay_topoff")).lower()
+    assert not state.busy and purchases(session, demo["demo"].id) == []
+    assert _charges(stripe_env.url) == 0
