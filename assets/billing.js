@@ -48,6 +48,19 @@
     return {payment_method: typeof pm === "string" ? pm : (pm && pm.id) || ""};
   }
 
+  // A modal dialog (the top-off's) turns pointer events off on the rest of the page; the bank's
+  // 3-D Secure window that Stripe.js adds to the page must still take clicks.
+  function bankWindowUsable(run) {
+    var body = document.body;
+    var before = body.style.pointerEvents;
+    body.style.pointerEvents = "auto";
+    return run().finally(function () {
+      if (body.style.pointerEvents !== "auto") return;  // someone else changed it meanwhile
+      var modalOpen = document.querySelector('[role="dialog"][data-state="open"]');
+      body.style.pointerEvents = modalOpen ? before : "";
+    });
+  }
+
   window.rxBilling = {
     mountCard: function (id) {
       return loadStripe().then(function (stripe) {
@@ -70,7 +83,9 @@
     confirmCardSetup: function (clientSecret) {
       return loadStripe().then(function (stripe) {
         if (!state.card) return {error: "card"};
-        return stripe.confirmCardSetup(clientSecret, {payment_method: {card: state.card}});
+        return bankWindowUsable(function () {
+          return stripe.confirmCardSetup(clientSecret, {payment_method: {card: state.card}});
+        });
       }).then(function (result) {
         if (!result || result.error) return {error: errorText(result && result.error)};
         var intent = result.setupIntent || {};
@@ -121,7 +136,7 @@
     },
     confirmCardPayment: function (clientSecret) {
       return loadStripe().then(function (stripe) {
-        return stripe.confirmCardPayment(clientSecret);
+        return bankWindowUsable(function () { return stripe.confirmCardPayment(clientSecret); });
       }).then(function (result) {
         if (!result || result.error) return {error: errorText(result && result.error)};
         return {status: (result.paymentIntent || {}).status || ""};

@@ -110,11 +110,18 @@ class TopOffPurchase(SQLModel, table=True):
     price_minor: int
     currency: str = Field(max_length=3)
     request_key: str = Field(max_length=64)
-    status: str = Field(default="pending", max_length=16)  # pending | paid | declined
+    # pending | authenticating (3-D Secure in the browser) | paid | declined
+    # | partly_refunded | refunded | disputed
+    status: str = Field(default="pending", max_length=16)
     payment_reference: str = Field(default="", max_length=120)
+    # The billing Payment that pays it (Payment.attempt_id): refunds and disputes find the
+    # purchase through it.
+    attempt_id: str = Field(default="", max_length=64, index=True)
     error: str = Field(default="", max_length=200)
     created_at: datetime = Field(default_factory=utcnow)
     paid_at: Optional[datetime] = None
+    refunded_minor: int = Field(default=0)  # total refunded so far
+    removed_bytes: int = Field(default=0, sa_type=BigInteger)  # taken off the cap by a refund
 
 
 class UsageAlertSent(SQLModel, table=True):

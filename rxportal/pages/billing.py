@@ -1,6 +1,7 @@
 """The billing page (guide: "The Billing Page", items 2-11) and the payment page."""
 import reflex as rx
 
+from rxportal.components.cards import card_element, save_card_box
 from rxportal.components.forms import field, form_message, submit_button
 from rxportal.components.i18n import t
 from rxportal.components.layout import page_title, template
@@ -222,21 +223,6 @@ def radio(name: str, value: str, label: rx.Var, checked: rx.Var, on_change, inpu
     )
 
 
-def card_element(element_id: str) -> rx.Component:
-    return rx.box(
-        rx.text(t("Card details"), weight="medium", size="2", as_="p"),
-        rx.el.div(id=element_id,
-                  on_mount=rx.call_script(f"window.rxBilling && window.rxBilling.mountCard('{element_id}')"),
-                  on_unmount=rx.call_script("window.rxBilling && window.rxBilling.unmountCard()"),
-                  style={"padding": "10px", "border": "1px solid var(--gray-7)",
-                         "borderRadius": "6px", "minHeight": "40px",
-                         "background": "var(--color-background)"}),
-        rx.text(t("Card numbers go directly to our payment processor, Stripe; we never see them."),
-                size="1", color_scheme="gray"),
-        width="100%",
-    )
-
-
 def pay_form() -> rx.Component:
     return rx.card(
         rx.form.root(
@@ -295,13 +281,7 @@ def pay_form() -> rx.Component:
                           lambda _v: PayState.set_method_choice("new"), "method-new"),
                     rx.cond(PayState.paying_with_new_card, rx.vstack(
                         card_element("pay-card-element"),
-                        rx.el.label(
-                            rx.el.input(type="checkbox", id="save_card", name="save_card",
-                                        checked=PayState.save_card,
-                                        on_change=PayState.set_save_card,
-                                        style={"width": "18px", "height": "18px"}),
-                            t("Save this card for later payments"), html_for="save_card",
-                            style={"display": "flex", "gap": "8px", "alignItems": "center"}),
+                        save_card_box(PayState.save_card, PayState.set_save_card),
                         width="100%", padding_left="26px")),
                     style={"border": "none", "padding": "0", "margin": "0", "width": "100%"},
                 ),

@@ -2,6 +2,7 @@
 the last twelve periods as a bar chart, the projection, and Top-Off."""
 import reflex as rx
 
+from rxportal.components.cards import card_element, save_card_box
 from rxportal.components.forms import form_message
 from rxportal.components.i18n import t
 from rxportal.components.layout import page_title, template
@@ -152,33 +153,31 @@ def confirm_step() -> rx.Component:
                 weight="medium", id="topoff-summary"),
         rx.text(t("Your data cap for this period becomes {cap}.", cap=UsageState.cap_after_text),
                 size="2"),
-        rx.cond(
-            UsageState.methods.length() > 0,
-            rx.box(
-                rx.el.label(t("Pay with"), html_for="topoff-method",
-                            style={"display": "block", "fontWeight": "500",
-                                   "marginBottom": "4px"}),
-                rx.el.select(
-                    rx.foreach(UsageState.methods,
-                               lambda m: rx.el.option(m["label"], value=m["id"])),
-                    id="topoff-method", value=UsageState.selected_method,
-                    on_change=UsageState.choose_method,
-                    style={"padding": "8px", "borderRadius": "6px", "width": "100%",
-                           "border": "1px solid var(--gray-7)",
-                           "background": "var(--color-background)", "color": "var(--gray-12)"},
-                ),
-                width="100%",
+        rx.box(
+            rx.el.label(t("Pay with"), html_for="topoff-method",
+                        style={"display": "block", "fontWeight": "500", "marginBottom": "4px"}),
+            rx.el.select(
+                rx.foreach(UsageState.methods,
+                           lambda m: rx.el.option(m["label"], value=m["id"])),
+                rx.el.option(t("A new card"), value="new"),
+                id="topoff-method", value=UsageState.selected_method,
+                on_change=UsageState.choose_method, disabled=UsageState.busy,
+                style={"padding": "8px", "borderRadius": "6px", "width": "100%",
+                       "border": "1px solid var(--gray-7)",
+                       "background": "var(--color-background)", "color": "var(--gray-12)"},
             ),
-            rx.text(t("You have no saved card. Add one on the Billing page, then come back to "
-                      "buy a top-off."), color_scheme="gray", size="2", id="topoff-no-method"),
+            width="100%",
         ),
+        rx.cond(UsageState.paying_with_new_card, rx.vstack(
+            card_element("topoff-card-element"),
+            save_card_box(UsageState.save_card, UsageState.set_save_card, "topoff-save-card"),
+            width="100%", spacing="2")),
         rx.hstack(
             rx.button(t("Back"), on_click=UsageState.back_to_choose, variant="soft",
                       color_scheme="gray", size="3", disabled=UsageState.busy),
             rx.button(t("Confirm and pay"), on_click=UsageState.pay_topoff, size="3",
                       loading=UsageState.busy,
-                      disabled=UsageState.busy | (UsageState.methods.length() == 0),
-                      id="topoff-pay"),
+                      disabled=UsageState.busy, id="topoff-pay"),
             justify="end", width="100%", spacing="3", wrap="wrap",
         ),
         spacing="3", width="100%",
@@ -213,13 +212,60 @@ def topoff_dialog() -> rx.Component:
     )
 
 
+def authenticating_notice() -> rx.Component:
+    """While the bank's 3-D Secure window is open (the dialog stepped aside for it)."""
+    return rx.cond(
+        UsageState.topoff_step == "authenticating",
+        rx.callout(t("Confirm the payment in your bank's window. Your top-off is added as soon "
+                     "as your bank approves it."),
+                   icon="shield-check", color_scheme="blue", role="status", width="100%",
+                   id="topoff-authenticating"),
+    )
+
+
+def purchases() -> rx.Component:
+    return rx.cond(
+        UsageState.purchase_rows.length() > 0,
+        rx.card(
+            rx.vstack(
+                rx.heading(t("Your top-offs"), as_="h2", size="5"),
+                rx.el.ul(
+                    rx.foreach(UsageState.purchase_rows, lambda row: rx.el.li(
+                        rx.hstack(
+                            rx.vstack(
+                                rx.text(row["data"], " · ", row["price"], weight="medium"),
+                                rx.text(row["day"], size="2", color_scheme="gray"),
+                                rx.cond(row["note"] != "", rx.text(row["note"], size="2")),
+                                spacing="0",
+                            ),
+                            rx.spacer(),
+                            rx.badge(row["label"], size="2", color_scheme=rx.match(
+                                row["status"], ("paid", "green"), ("disputed", "orange"),
+                                "gray")),
+                            align="center", width="100%", wrap="wrap", spacing="2",
+                        ),
+                        key=row["id"], id="topoff-purchase-" + row["id"],
+                        style={"padding": "8px 0",
+                               "borderBottom": "1px solid var(--gray-4)"},
+                    )),
+                    style={"listStyle": "none", "margin": "0", "padding": "0", "width": "100%"},
+                    id="topoff-purchases",
+                ),
+                spacing="2", width="100%",
+            ),
+            width="100%",
+        ),
+    )
+
+
 @template(route="/usage", title="Data Usage", on_load=[UsageState.load_usage])
 def usage_page() -> rx.Component:
     return rx.vstack(
         page_title(t("Data Usage")),
         rx.cond(
             UsageState.loaded,
-            rx.vstack(current_period(), projection(), history(), topoff_dialog(),
+            rx.vstack(authenticating_notice(), current_period(), projection(), purchases(),
+                      history(), topoff_dialog(),
                       spacing="4", width="100%"),
             rx.center(rx.spinner(size="3"), width="100%", padding="48px"),
         ),

@@ -19,8 +19,10 @@ Functions that talk to the gateway commit the session they are given between ste
 """
 from __future__ import annotations
 
+import importlib
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
@@ -73,6 +75,33 @@ MESSAGES = {
                    "in a moment.",
     "failed": "The payment failed. Please use another payment method.",
 }
+
+
+@dataclass(frozen=True)
+class Purpose:
+    """What another feature (top-offs) does when one of its payments settles. Billing writes no
+    invoice payment nor billing receipt for these; the feature records its own purchase.
+    Each hook runs inside the transaction that settles the payment, once per change."""
+    on_success: Callable[[Session, "Payment"], None]
+    on_failure: Callable[[Session, "Payment"], None]
+    on_reversal: Callable[[Session, "Payment", str, int], None]  # (what: refund|dispute, amount)
+
+
+PURPOSES: dict[str, Purpose] = {}
+# The features that sell through billing payments; each registers its Purpose when imported.
+# They are imported at first need, so a webhook or the job worker finds them whatever the
+# process imported before.
+PURPOSE_MODULES = ("rxportal.services.usage_payments",)
+
+
+def register_purpose(name: str, purpose: Purpose) -> None:
+    PURPOSES[name] = purpose
+
+
+def _purpose(name: str) -> Purpose | None:
+    for module in PURPOSE_MODULES:
+        importlib.import_module(module)
+    return PURPOSES.get(name)
 
 
 @dataclass
@@ -335,12 +364,8 @@ def quote(session: Session, account_id: int, purpose: str, invoice_ids=(),
 def pay(session: Session, account_id: int, *, attempt_id: str, purpose: str, method_id: int,
         invoice_ids=(), amount_text: str = "", actor_id: int | None = None) -> PayOutcome:
     """Charge a saved (or just collected) method. Commits as it goes (see the module doc)."""
-    if not attempt_id or len(attempt_id) > 64:
-        raise PaymentError("attempt", "This payment form has expired. Please reload the page.")
-    existing = session.exec(select(Payment).where(Payment.attempt_id == attempt_id)).first()
+    existing = _attempt(session, account_id, attempt_id)
     if existing is not None:
-        if existing.account_id != account_id:
-            raise NotFound("payment")
         return resume(session, existing)
     method = get_method(session, account_id, method_id)
     settle_in_flight(session, account_id)
@@ -352,6 +377,37 @@ def pay(session: Session, account_id: int, *, attempt_id: str, purpose: str, met
                       else [], amount_minor=amount, currency=account.currency,
                       method_id=method.id, gateway=method.gateway, status="created",
                       inflight_account_id=account_id)
+    return _start(session, payment, actor_id=actor_id)
+
+
+def _attempt(session: Session, account_id: int, attempt_id: str) -> Payment | None:
+    """The payment already made for this attempt (a second click), if any."""
+    if not attempt_id or len(attempt_id) > 64:
+        raise PaymentError("attempt", "This payment form has expired. Please reload the page.")
+    existing = session.exec(select(Payment).where(Payment.attempt_id == attempt_id)).first()
+    if existing is not None and existing.account_id != account_id:
+        raise NotFound("payment")
+    return existing
+
+
+def charge_purchase(session: Session, account_id: int, *, purpose: str, attempt_id: str,
+                    amount_minor: int, currency: str, method_id: int,
+                    actor_id: int | None = None) -> PayOutcome:
+    """Charge a card for another feature's purchase (a registered `Purpose`), with the same
+    exactly-once rules, 3-D Secure and reconciliation as `pay`. Commits as it goes."""
+    if _purpose(purpose) is None:
+        raise ValueError(f"unregistered payment purpose {purpose!r}")
+    existing = _attempt(session, account_id, attempt_id)
+    if existing is not None:
+        return resume(session, existing)
+    method = get_method(session, account_id, method_id)
+    if method.kind != "card":
+        raise PaymentError("kind", "This payment method type is not supported.")
+    settle_in_flight(session, account_id)
+    payment = Payment(account_id=account_id, attempt_id=attempt_id,
+                      idempotency_key=f"pay-{attempt_id}", purpose=purpose, invoice_ids=[],
+                      amount_minor=amount_minor, currency=currency, method_id=method.id,
+                      gateway=method.gateway, status="created", inflight_account_id=account_id)
     return _start(session, payment, actor_id=actor_id)
 
 
@@ -488,6 +544,8 @@ def _mark_failed(session: Session, payment: Payment, code: str, message: str) ->
         session.refresh(payment)
         if payment.purpose == "autopay":
             _queue_failure_mail(session, payment)
+        elif (purpose := _purpose(payment.purpose)) is not None:
+            purpose.on_failure(session, payment)
 
 
 def _outcome(payment: Payment) -> PayOutcome:
@@ -514,6 +572,13 @@ def apply_success(session: Session, payment: Payment) -> bool:
     if not claimed:
         return False
     session.refresh(payment)
+    purpose = _purpose(payment.purpose)
+    if purpose is not None:
+        purpose.on_success(session, payment)
+        audit.record(session, "payment.succeeded", actor_type="system",
+                     target=f"payment:{payment.id}", amount_minor=payment.amount_minor,
+                     reference=payment.gateway_ref, purpose=payment.purpose)
+        return True
     remaining = payment.amount_minor
     open_invoices = invoice_balances(session, payment.account_id)
     first = [pair for pair in open_invoices if pair[0].id in set(payment.invoice_ids or [])]
@@ -669,7 +734,17 @@ def _apply_reversal(session: Session, payment: Payment, amount: int, what: str) 
         payment.status = "disputed"
     payment.updated_at = utcnow()
     session.add(payment)
+    after_reversal(session, payment, what, delta)
     return what
+
+
+def after_reversal(session: Session, payment: Payment, what: str, amount: int) -> None:
+    """Tell the feature that sold what this payment paid for (a top-off) that `amount` more of
+    it was refunded or disputed. Whoever records a refund or dispute of a payment calls this
+    once per recorded change, in the same transaction."""
+    purpose = _purpose(payment.purpose)
+    if purpose is not None:
+        purpose.on_reversal(session, payment, what, amount)
 
 
 # -- autopay (used by the billing run) -------------------------------------------------------

@@ -204,6 +204,7 @@ def _record(session: Session, payment: Payment, amount: int) -> None:
     payment.updated_at = utcnow()
     session.add(payment)
     session.flush()
+    payments.after_reversal(session, payment, "refund", amount)  # a top-off gives its data back
 
 
 def apply_refunded_total(session: Session, payment: Payment, cumulative: int) -> str:

@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterable
 from zoneinfo import ZoneInfo
 
 from babel.units import format_unit
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlmodel import Session, select
 
 from rxportal.models import Account, AccountService, Plan, Transaction, utcnow
@@ -132,15 +132,24 @@ def plan_cap(session: Session, account_id: int) -> int | None:
     return sum(capped) if capped else None
 
 
+# Purchases that were paid: they add their data to their period's cap, less what a refund took
+# back (`removed_bytes`).
+PAID_STATUSES = ("paid", "partly_refunded", "refunded", "disputed")
+
+
 def topoff_bytes(session: Session, account_id: int, period_start: date) -> int:
-    total = session.exec(
-        select(func.coalesce(func.sum(TopOffPurchase.bytes), 0)).where(
-            TopOffPurchase.account_id == account_id,
-            TopOffPurchase.period_start == period_start,
-            TopOffPurchase.status == "paid",
-        )
-    ).one()
-    return int(total)
+    return topoff_bytes_by_period(session, account_id, period_start).get(period_start, 0)
+
+
+def topoff_bytes_by_period(session: Session, account_id: int, since: date) -> dict[date, int]:
+    """Data added by top-offs to each period that starts on or after `since`."""
+    rows = session.exec(
+        select(TopOffPurchase.period_start,
+               func.sum(TopOffPurchase.bytes - TopOffPurchase.removed_bytes))
+        .where(TopOffPurchase.account_id == account_id, TopOffPurchase.period_start >= since,
+               TopOffPurchase.status.in_(PAID_STATUSES))
+        .group_by(TopOffPurchase.period_start)).all()
+    return {start: int(total or 0) for start, total in rows}
 
 
 def project(used: int, start: date, end: date, today: date) -> int:
@@ -475,23 +484,31 @@ def add_sample(session: Session, account_id: int, day: date, bytes_down: int, by
 
 @dataclass(frozen=True)
 class ChargeRequest:
-    """What the top-off asks the payment service to charge."""
+    """What the top-off asks the payment service to charge. `attempt_id` names the payment:
+    the same purchase is always charged under the same one."""
     account_id: int
     amount_minor: int
     currency: str
     description: str
     idempotency_key: str
     payment_method_id: int | None = None
+    attempt_id: str = ""
 
 
 @dataclass(frozen=True)
 class ChargeResult:
     ok: bool
     reference: str = ""  # the gateway's payment id
-    error: str = ""  # why it was declined, for the customer
+    error: str = ""  # why it was declined (an English msgid for the customer)
+    client_secret: str = ""  # set when the card asks for 3-D Secure in the browser
+
+    @property
+    def requires_action(self) -> bool:
+        return not self.ok and bool(self.client_secret)
 
 
 Charge = Callable[[ChargeRequest], ChargeResult]
+SETTLED = ("paid", "declined") + PAID_STATUSES
 
 
 class TopOffError(Exception):
@@ -515,8 +532,22 @@ def topoff_history(session: Session, account_id: int, period_start: date) -> lis
     return list(session.exec(
         select(TopOffPurchase).where(TopOffPurchase.account_id == account_id,
                                      TopOffPurchase.period_start == period_start,
-                                     TopOffPurchase.status == "paid")
+                                     TopOffPurchase.status.in_(PAID_STATUSES))
         .order_by(TopOffPurchase.id)))
+
+
+def recent_purchases(session: Session, account_id: int, limit: int = 10) -> list[TopOffPurchase]:
+    """The account's latest paid top-offs (whatever became of them since), newest first."""
+    return list(session.exec(
+        select(TopOffPurchase).where(TopOffPurchase.account_id == account_id,
+                                     TopOffPurchase.status.in_(PAID_STATUSES))
+        .order_by(TopOffPurchase.paid_at.desc(), TopOffPurchase.id.desc()).limit(limit)))
+
+
+def find_purchase(session: Session, account_id: int, request_key: str) -> TopOffPurchase | None:
+    return session.exec(select(TopOffPurchase).where(
+        TopOffPurchase.account_id == account_id,
+        TopOffPurchase.request_key == (request_key or "").strip())).first()
 
 
 def purchase_topoff(session: Session, account_id: int, product_id: int, request_key: str,
@@ -526,17 +557,16 @@ def purchase_topoff(session: Session, account_id: int, product_id: int, request_
     """Buy a top-off for the current period and pay it through `charge`.
 
     `request_key` is fixed when the customer confirms: the same key is charged once whatever the
-    clicks or retries (it makes the payment's idempotency key). A declined payment changes
-    nothing but the purchase's status. When `charge` raises (gateway down), the caller's
-    transaction rolls back and the same key may be retried safely.
+    clicks or retries (it names the payment attempt). A declined payment changes nothing but
+    the purchase's status. A card that asks for 3-D Secure leaves the purchase `authenticating`
+    until the payment service settles it (`record_paid` / `record_declined`). When `charge`
+    raises (gateway down), nothing is paid and the same key may be retried safely.
     """
     request_key = (request_key or "").strip()
     if not request_key or len(request_key) > 64:
         raise ValueError("request key required")
-    earlier = session.exec(select(TopOffPurchase).where(
-        TopOffPurchase.account_id == account_id,
-        TopOffPurchase.request_key == request_key)).first()
-    if earlier is not None and earlier.status != "pending":
+    earlier = find_purchase(session, account_id, request_key)
+    if earlier is not None and earlier.status in SETTLED:
         return earlier
     account = _account(session, account_id)
     product = session.get(TopOffProduct, product_id)
@@ -546,50 +576,153 @@ def purchase_topoff(session: Session, account_id: int, product_id: int, request_
     if plan_cap(session, account_id) is None:
         raise TopOffError("no_cap")
     today = today or local_today(session)
-    start, end = periods.period_containing(account.billing_day, today)
+    start, _end = periods.period_containing(account.billing_day, today)
     purchase = earlier or TopOffPurchase(
         account_id=account_id, product_id=product.id, period_start=start, bytes=product.bytes,
         price_minor=product.price_minor, currency=product.currency, request_key=request_key)
     session.add(purchase)
     session.flush()
-    lang = i18n.normalize_language(account.language)
-    country = isp_settings.get(session, "country")
-    amount = format_bytes(product.bytes, lang, country)
-    description = i18n.translate(lang, "Data top-off: {amount}", amount=amount)
+    if not purchase.attempt_id:
+        purchase.attempt_id = f"topoff-{purchase.id}"
+        session.add(purchase)
+        session.flush()
     result = charge(ChargeRequest(
         account_id=account_id, amount_minor=purchase.price_minor, currency=purchase.currency,
-        description=description, idempotency_key=f"topoff-{account_id}-{request_key}",
-        payment_method_id=payment_method_id))
-    if not result.ok:
-        purchase.status, purchase.error = "declined", (result.error or "declined")[:200]
-        session.add(purchase)
-        audit.record(session, "usage.topoff_declined", actor_type="customer", actor_id=actor_id,
-                     target=f"account:{account_id}", ip=ip, product=product.id)
-        session.flush()
-        return purchase
-    purchase.status, purchase.payment_reference = "paid", result.reference[:120]
-    purchase.paid_at = utcnow()
-    session.add(purchase)
-    session.add(Transaction(account_id=account_id, kind="charge", description=description[:200],
+        description=_description(session, purchase),
+        idempotency_key=f"topoff-{account_id}-{request_key}",
+        payment_method_id=payment_method_id, attempt_id=purchase.attempt_id))
+    session.refresh(purchase)
+    if result.ok:
+        record_paid(session, purchase, result.reference, actor_id=actor_id, ip=ip)
+    elif result.requires_action:
+        if purchase.status == "pending":
+            purchase.status, purchase.payment_reference = "authenticating", result.reference[:120]
+            session.add(purchase)
+            session.flush()
+    else:
+        record_declined(session, purchase, result.error, actor_id=actor_id, ip=ip)
+    session.refresh(purchase)
+    return purchase
+
+
+def _claim(session: Session, purchase: TopOffPurchase, values: dict) -> bool:
+    """Move a purchase out of pending/authenticating once, whoever gets there first."""
+    claimed = session.exec(
+        update(TopOffPurchase).where(TopOffPurchase.id == purchase.id,
+                                     TopOffPurchase.status.in_(("pending", "authenticating")))
+        .values(**values)).rowcount
+    session.refresh(purchase)
+    return bool(claimed)
+
+
+def _description(session: Session, purchase: TopOffPurchase) -> str:
+    account = _account(session, purchase.account_id)
+    lang = i18n.normalize_language(account.language)
+    amount = format_bytes(purchase.bytes, lang, isp_settings.get(session, "country"))
+    return i18n.translate(lang, "Data top-off: {amount}", amount=amount)[:200]
+
+
+def record_declined(session: Session, purchase: TopOffPurchase, error: str, *,
+                    actor_id: int | None = None, ip: str = "") -> bool:
+    if not _claim(session, purchase, {"status": "declined",
+                                      "error": (error or "declined")[:200]}):
+        return False
+    audit.record(session, "usage.topoff_declined", actor_type="customer" if actor_id else "system",
+                 actor_id=actor_id, target=f"account:{purchase.account_id}", ip=ip,
+                 product=purchase.product_id)
+    session.flush()
+    return True
+
+
+def record_paid(session: Session, purchase: TopOffPurchase, reference: str, *,
+                actor_id: int | None = None, ip: str = "") -> bool:
+    """The payment went through: raise the cap, write the ledger, send the receipt. Once."""
+    reference = (reference or "")[:120]
+    if not _claim(session, purchase, {"status": "paid", "payment_reference": reference,
+                                      "paid_at": utcnow(), "error": ""}):
+        return False
+    account = _account(session, purchase.account_id)
+    lang = i18n.normalize_language(account.language)
+    country = isp_settings.get(session, "country")
+    description = _description(session, purchase)
+    session.add(Transaction(account_id=account.id, kind="charge", description=description,
                             amount_minor=purchase.price_minor, currency=purchase.currency,
                             reference=f"topoff:{purchase.id}"))
-    session.add(Transaction(account_id=account_id, kind="payment",
+    session.add(Transaction(account_id=account.id, kind="payment",
                             description=i18n.translate(lang, "Payment for a data top-off")[:200],
                             amount_minor=-purchase.price_minor, currency=purchase.currency,
-                            reference=result.reference[:120]))
-    audit.record(session, "usage.topoff_paid", actor_type="customer", actor_id=actor_id,
-                 target=f"account:{account_id}", ip=ip, product=product.id,
-                 amount_minor=purchase.price_minor)
+                            reference=reference))
+    audit.record(session, "usage.topoff_paid", actor_type="customer" if actor_id else "system",
+                 actor_id=actor_id, target=f"account:{account.id}", ip=ip,
+                 product=purchase.product_id, amount_minor=purchase.price_minor)
     session.flush()
     if account.email:
-        figures = current(session, account_id, today)
+        figures = current(session, account.id, purchase.period_start)
         mail.queue(session, account.email, "topoff_receipt", lang, name=account.name,
-                   data=amount, price=i18n.format_money(purchase.price_minor, purchase.currency,
-                                                        lang, country),
+                   data=format_bytes(purchase.bytes, lang, country),
+                   price=i18n.format_money(purchase.price_minor, purchase.currency, lang, country),
                    cap=format_bytes(figures.cap, lang, country),
-                   period_end=i18n.format_day(end, lang, country),
-                   reference=result.reference or str(purchase.id))
-    return purchase
+                   period_end=i18n.format_day(figures.end, lang, country),
+                   reference=reference or str(purchase.id))
+    return True
+
+
+def record_reversal(session: Session, purchase: TopOffPurchase, what: str, amount: int) -> None:
+    """`amount` more of the purchase's payment was refunded (`what` = refund) or disputed.
+
+    The payment's own reversal (money back, or the disputed amount owed again) is written by
+    the billing feature. A refund here also takes the same amount off the top-off's charge, so
+    the customer owes nothing for what was refunded. Once the whole price is refunded the data
+    comes off its period's cap, but never below the usage already recorded in that period:
+    the customer keeps what they already used and is never put over the cap by our refund.
+    A partial refund is a price reduction: the data stays. A disputed top-off keeps its data
+    while the dispute runs, and its price is owed again.
+    """
+    if amount <= 0:
+        return
+    if what == "dispute":
+        if purchase.status != "refunded":
+            purchase.status = "disputed"
+        audit.record(session, "usage.topoff_disputed", actor_type="system",
+                     target=f"account:{purchase.account_id}", purchase=purchase.id,
+                     amount_minor=amount)
+        session.add(purchase)
+        session.flush()
+        return
+    amount = min(amount, purchase.price_minor - purchase.refunded_minor)
+    if amount <= 0:
+        return
+    account = _account(session, purchase.account_id)
+    lang = i18n.normalize_language(account.language)
+    session.add(Transaction(
+        account_id=account.id, kind="credit",
+        description=i18n.translate(lang, "Top-off refunded: {amount}", amount=format_bytes(
+            purchase.bytes, lang, isp_settings.get(session, "country")))[:200],
+        amount_minor=-amount, currency=purchase.currency, reference=f"topoff:{purchase.id}"))
+    purchase.refunded_minor += amount
+    if purchase.refunded_minor >= purchase.price_minor:
+        purchase.status = "refunded"
+        purchase.removed_bytes = _unused_part(session, purchase)
+    else:
+        purchase.status = "partly_refunded"
+    session.add(purchase)
+    audit.record(session, "usage.topoff_refunded", actor_type="system",
+                 target=f"account:{account.id}", purchase=purchase.id, amount_minor=amount,
+                 removed_bytes=purchase.removed_bytes)
+    session.flush()
+
+
+def _unused_part(session: Session, purchase: TopOffPurchase) -> int:
+    """How much of the purchase's data can come off its period's cap without going under the
+    usage already recorded in that period."""
+    account = _account(session, purchase.account_id)
+    cap = plan_cap(session, account.id)
+    if cap is None:
+        return purchase.bytes
+    start, end = periods.period_containing(account.billing_day, purchase.period_start)
+    used = period_figures(session, account.id, start, end).used
+    cap_now = cap + topoff_bytes(session, account.id, start)
+    return max(0, min(purchase.bytes - purchase.removed_bytes, cap_now - used))
 
 
 # --- CSV files -------------------------------------------------------------------------------

@@ -24,6 +24,23 @@ SETUP_SCRIPTS = {
 def setup_script(kind: str, secret: str, holder: str, email: str) -> str:
     return SETUP_SCRIPTS[kind].format(secret=json.dumps(secret), holder=json.dumps(holder),
                                       email=json.dumps(email or ""))
+def register_collected_card(result, user, save: bool, lang: str) -> tuple[int | None, str]:
+    """What Stripe.js answered to confirmCardSetup (the card the customer typed) recorded for
+    the account: (method id, "") or (None, the reason in the customer's language)."""
+    from rxportal.services import i18n
+
+    method_ref = result.get("payment_method") if isinstance(result, dict) else None
+    if not method_ref:
+        error = result.get("error") if isinstance(result, dict) else ""
+        return None, i18n.translate(lang, "Your card could not be saved: {reason}",
+                                    reason=str(error or "")[:200])
+    try:
+        with db.session_scope() as session:
+            method = payments.register_method(session, user.account_id, str(method_ref),
+                                              save=save, actor_id=user.user_id)
+            return method.id, ""
+    except payments.PaymentError as problem:
+        return None, problem.text(lang)
 
 
 class BillingState(SessionState):
@@ -243,21 +260,9 @@ class PayState(SessionState):
         if user is None:
             self.busy = False
             return rx.redirect(LOGIN_ROUTE)
-        method_ref = (result or {}).get("payment_method") if isinstance(result, dict) else None
-        if not method_ref:
-            error = (result or {}).get("error") if isinstance(result, dict) else ""
-            self.pay_error = self._("Your card could not be saved: {reason}",
-                                    reason=str(error or "")[:200])
-            self.busy = False
-            return
-        try:
-            with db.session_scope() as session:
-                method = payments.register_method(session, user.account_id, str(method_ref),
-                                                  save=self.save_card, actor_id=user.user_id)
-                method_id = method.id
-        except payments.PaymentError as problem:
-            self.pay_error = problem.text(self.ui_lang)
-            self.busy = False
+        method_id, error = register_collected_card(result, user, self.save_card, self.ui_lang)
+        if method_id is None:
+            self.pay_error, self.busy = error, False
             return
         return list(self._charge(user, str(method_id)))
 

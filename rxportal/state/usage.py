@@ -3,6 +3,7 @@ projection, and buying a top-off. Figures are kept as numbers; their text (and t
 computed in the visitor's language, so a language switch re-labels them at once."""
 from __future__ import annotations
 
+import json
 import secrets
 from datetime import date
 
@@ -12,12 +13,18 @@ from babel.dates import format_skeleton
 
 from rxportal import db
 from rxportal.services import i18n, usage
+from rxportal.services import payments as billing_payments
 from rxportal.services import settings as isp_settings
+from rxportal.services.i18n import N_
+from rxportal.state.billing import register_collected_card
 from rxportal.state.session import HOME_ROUTE, LOGIN_ROUTE, SessionState
 
 BAR = "#3e63dd"
 BAR_OVER = "#e5484d"
 CAP_LINE = "#d6409f"
+NEW_CARD = "new"
+STATUS_LABELS = {"paid": N_("Paid"), "partly_refunded": N_("Partly refunded"),
+                 "refunded": N_("Refunded"), "disputed": N_("Disputed")}
 
 
 def payment_service():
@@ -43,12 +50,14 @@ class UsageState(SessionState):
     periods: list[dict] = []  # {start, end, used}
     products: list[dict] = []  # {id, name, bytes, price_minor, currency}
     methods: list[dict] = []  # {id, label}
+    purchases: list[dict] = []  # the latest paid top-offs and what became of them
 
     _account_id: int = 0  # whose figures are shown (backend only)
     topoff_open: bool = False
-    topoff_step: str = "choose"  # choose | confirm | done
+    topoff_step: str = "choose"  # choose | confirm | authenticating | done
     selected_product: str = ""
-    selected_method: str = ""
+    selected_method: str = ""  # a saved card's id, or "new" (the Card Element)
+    save_card: bool = True
     request_key: str = ""
     busy: bool = False
     topoff_error: str = ""
@@ -132,6 +141,33 @@ class UsageState(SessionState):
             if option["id"] == self.selected_product:
                 return option["label"]
         return ""
+
+    @rx.var
+    def paying_with_new_card(self) -> bool:
+        return self.selected_method == NEW_CARD
+
+    @rx.var
+    def purchase_rows(self) -> list[dict[str, str]]:
+        lang = self.ui_lang
+        money = lambda minor, currency: i18n.format_money(minor, currency, lang, self.country)  # noqa: E731
+        rows = []
+        for p in self.purchases:
+            note = ""
+            if p["refunded_minor"]:
+                note = i18n.translate(lang, "{amount} refunded",
+                                      amount=money(p["refunded_minor"], p["currency"]))
+                if p["removed_bytes"]:
+                    note += " · " + i18n.translate(lang, "{amount} taken off the cap",
+                                                   amount=self._bytes(p["removed_bytes"]))
+            elif p["status"] == "disputed":
+                note = i18n.translate(lang, "Payment disputed with your bank")
+            rows.append({
+                "id": str(p["id"]), "status": p["status"],
+                "day": i18n.format_day(date.fromisoformat(p["day"]), lang, self.country),
+                "data": self._bytes(p["bytes"]), "price": money(p["price_minor"], p["currency"]),
+                "label": i18n.translate(lang, STATUS_LABELS.get(p["status"], "Paid")),
+                "note": note})
+        return rows
 
     @rx.var
     def cap_after_text(self) -> str:
@@ -218,10 +254,6 @@ class UsageState(SessionState):
         self._account_id = 0
 
     def _read(self, session, account_id: int) -> None:
-        from sqlmodel import select
-
-        from rxportal.models.usage import TopOffPurchase
-
         self.country = isp_settings.get(session, "country")
         today = usage.local_today(session)
         figures = usage.current(session, account_id, today)
@@ -232,14 +264,16 @@ class UsageState(SessionState):
         self.topoff_bytes = figures.topoff_bytes
         self.projected_bytes, self.days_left = figures.projected, figures.days_left
         history = usage.history(session, account_id, today)
-        bought: dict[str, int] = {}
-        for purchase in session.exec(select(TopOffPurchase).where(
-                TopOffPurchase.account_id == account_id, TopOffPurchase.status == "paid",
-                TopOffPurchase.period_start >= history[0].start)):
-            key = purchase.period_start.isoformat()
-            bought[key] = bought.get(key, 0) + int(purchase.bytes)
+        bought = usage.topoff_bytes_by_period(session, account_id, history[0].start)
         self.periods = [{"start": p.start.isoformat(), "end": p.end.isoformat(), "used": p.used,
-                         "topoff": bought.get(p.start.isoformat(), 0)} for p in history]
+                         "topoff": bought.get(p.start, 0)} for p in history]
+        zone = usage.isp_zone(session)
+        self.purchases = [{"id": p.id, "day": p.paid_at.astimezone(zone).date().isoformat(),
+                           "bytes": int(p.bytes), "price_minor": p.price_minor,
+                           "currency": p.currency, "status": p.status,
+                           "refunded_minor": p.refunded_minor,
+                           "removed_bytes": int(p.removed_bytes)}
+                          for p in usage.recent_purchases(session, account_id)]
         self.products = [{"id": p.id, "name": p.name, "bytes": int(p.bytes),
                           "price_minor": p.price_minor, "currency": p.currency}
                          for p in usage.topoff_products(session, account_id)] if self.has_cap else []
@@ -253,7 +287,7 @@ class UsageState(SessionState):
         self.topoff_open, self.topoff_step = True, "choose"
         self.topoff_error, self.topoff_notice = "", ""
         self.selected_product = str(self.products[0]["id"]) if self.products else ""
-        self.selected_method = self.methods[0]["id"] if self.methods else ""
+        self.selected_method = self.methods[0]["id"] if self.methods else NEW_CARD
 
     @rx.event
     def set_topoff_open(self, value: bool):
@@ -269,8 +303,12 @@ class UsageState(SessionState):
 
     @rx.event
     def choose_method(self, value: str):
-        if value in {m["id"] for m in self.methods}:
+        if value in {m["id"] for m in self.methods} | {NEW_CARD}:
             self.selected_method = value
+
+    @rx.event
+    def set_save_card(self, value: bool):
+        self.save_card = bool(value)
 
     @rx.event
     def to_confirm(self):
@@ -288,7 +326,12 @@ class UsageState(SessionState):
 
     @rx.event
     def pay_topoff(self):
+        """Confirm and pay: a saved card is charged at once; a new card is first collected by
+        Stripe.js from the Card Element (card_collected), then charged."""
         if self.busy:
+            return
+        if self.selected_method not in {m["id"] for m in self.methods} | {NEW_CARD}:
+            self.topoff_error = self._("Choose a payment method.")
             return
         self.busy, self.topoff_error = True, ""
         yield
@@ -297,39 +340,108 @@ class UsageState(SessionState):
             self.busy = False
             yield rx.redirect(LOGIN_ROUTE)
             return
+        with db.session_scope() as session:
+            enabled = self._enabled(session)
+        if not enabled:
+            self.busy = False
+            yield rx.redirect(HOME_ROUTE, replace=True)
+            return
+        if self.selected_method != NEW_CARD:
+            yield from self._charge(user, int(self.selected_method))
+            return
+        try:
+            with db.session_scope() as session:
+                secret = billing_payments.start_method_setup(session, user.account_id, "card")
+        except Exception as problem:  # noqa: BLE001 - gateway down or refusing: nothing charged
+            self._unavailable(problem)
+            return
+        yield rx.call_script(f"window.rxBilling.confirmCardSetup({json.dumps(secret)})",
+                             callback=UsageState.card_collected)
+
+    @rx.event
+    def card_collected(self, result: dict):
+        user = self.require_user()
+        if user is None:
+            self.busy = False
+            return rx.redirect(LOGIN_ROUTE)
+        if not self.busy:
+            return  # not asked for (a stale callback)
+        method_id, error = register_collected_card(result, user, self.save_card, self.ui_lang)
+        if method_id is None:
+            self.topoff_error, self.busy = error, False
+            return
+        return list(self._charge(user, method_id))
+
+    def _charge(self, user, method_id: int):
         payments = payment_service()
         try:
             with db.session_scope() as session:
-                if not self._enabled(session):
-                    self.busy = False
-                    yield rx.redirect(HOME_ROUTE, replace=True)
-                    return
-                method_id = int(self.selected_method) if self.selected_method.isdecimal() else None
+                charge = payments.topoff_charge(session, user.account_id, user.user_id)
                 purchase = usage.purchase_topoff(
                     session, user.account_id, int(self.selected_product), self.request_key,
-                    payments.topoff_charge(session, user.account_id),
-                    payment_method_id=method_id, actor_id=user.user_id, ip=self.client_ip)
-                status, error = purchase.status, purchase.error
-                if status == "paid":
-                    self._read(session, user.account_id)
+                    charge, payment_method_id=method_id, actor_id=user.user_id,
+                    ip=self.client_ip)
+                status, reason = purchase.status, payments.decline_reason(purchase)
+                self._read(session, user.account_id)
         except usage.TopOffError:
             self.topoff_error = self._("This top-off is not available. Please choose another.")
             self.topoff_step, self.busy = "choose", False
             return
-        except Exception:  # noqa: BLE001 - gateway or database down: nothing was recorded
-            self.topoff_error = self._(
-                "The payment service is not answering. Nothing was charged; please try again "
-                "in a moment.")
-            self.busy = False
+        except Exception as problem:  # noqa: BLE001 - gateway or database down: nothing charged
+            self._unavailable(problem)
             return
+        if status == "authenticating" and charge.client_secret:
+            # The bank's 3-D Secure window opens over the page: the dialog steps aside.
+            self.topoff_step, self.topoff_open = "authenticating", False
+            yield rx.call_script(
+                f"window.rxBilling.confirmCardPayment({json.dumps(charge.client_secret)})",
+                callback=UsageState.authenticated)
+            return
+        yield from self._finish(status, reason)
+
+    @rx.event
+    def authenticated(self, _result: dict):
+        """After the 3-D Secure step in the browser: ask the gateway how it ended."""
+        user = self.require_user()
+        if user is None:
+            self.busy = False
+            return rx.redirect(LOGIN_ROUTE)
+        if self.topoff_step != "authenticating":
+            return
+        payments = payment_service()
+        try:
+            with db.session_scope() as session:
+                purchase = payments.finish_authentication(session, user.account_id,
+                                                          self.request_key)
+                status, reason = purchase.status, payments.decline_reason(purchase)
+                self._read(session, user.account_id)
+        except Exception as problem:  # noqa: BLE001
+            self.topoff_step, self.topoff_open = "confirm", True
+            self._unavailable(problem)
+            return
+        self.topoff_open = True
+        return list(self._finish(status, reason))
+
+    def _finish(self, status: str, reason: str):
         if status == "paid":
             self.topoff_step = "done"
             self.topoff_notice = self._(
                 "Thank you. Your data cap is now {cap}. A receipt is on its way by e-mail.",
                 cap=self.cap_text)
         else:
-            self.topoff_error = self._(
-                "Your payment was declined. Nothing was charged; choose another payment method.")
+            self.topoff_step = "confirm"
+            self.topoff_error = self._(reason)
             self.request_key = secrets.token_urlsafe(18)
+            if self.selected_method not in {m["id"] for m in self.methods}:
+                self.selected_method = NEW_CARD
         self.busy = False
         yield SessionState.refresh_amount_due
+
+    def _unavailable(self, problem: Exception) -> None:
+        if isinstance(problem, billing_payments.PaymentError) and problem.code != "unavailable":
+            self.topoff_error = problem.text(self.ui_lang)
+        else:
+            self.topoff_error = self._(
+                "The payment service is not answering. Nothing was charged; please try again "
+                "in a moment.")
+        self.busy = False

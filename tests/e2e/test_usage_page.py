@@ -274,8 +274,10 @@ def test_zz_a_top_off_paid_with_the_saved_card_raises_the_cap_once(en_page, port
     from rxportal import db
     from rxportal.models import Transaction
 
+    _, demo_id = figures_of("demo")
     with db.session_scope() as session:
         charges = session.exec(select(Transaction).where(
+            Transaction.account_id == demo_id,
             Transaction.description.like("Data top-off%"))).all()
     assert len(charges) == 1 and charges[0].amount_minor == 900
     # the billing page shows the charge and the raised cap
