@@ -62,10 +62,11 @@ AREAS = {
 
 
 class StaffAuthError(Exception):
-    def __init__(self, msgid: str, field: str = ""):
+    def __init__(self, msgid: str, field: str = "", **values):
         super().__init__(msgid)
         self.msgid = msgid
         self.field = field
+        self.values = values
 
 
 class StaffDenied(Exception):
@@ -115,11 +116,13 @@ def create_staff(session: Session, username: str, role: str = "support",
         raise StaffAuthError("Choose a role: administrator or support.", "role")
     if session.exec(select(StaffUser.id).where(StaffUser.username == username)).first():
         raise StaffAuthError("This username is already taken.", "username")
-    password = password or passwords.temporary_password()
-    try:
-        passwords.check_rules(password, username)
-    except PasswordRejected as rejected:
-        raise StaffAuthError(str(rejected), "password") from None
+    if password:
+        try:
+            passwords.check_rules(password, username, passwords.rules(session))
+        except PasswordRejected as rejected:
+            raise StaffAuthError(rejected.msgid, "password", **rejected.values) from None
+    else:  # a random one, shown once; its owner changes it on their password page
+        password = passwords.temporary_password()
     user = StaffUser(username=username, role=role, password_hash=passwords.hash_password(password))
     session.add(user)
     session.flush()
@@ -173,9 +176,9 @@ def change_password(session: Session, current: CurrentStaff, old: str, new: str,
     if new != confirm:
         raise StaffAuthError("The two new passwords do not match.", "confirm_password")
     try:
-        passwords.check_rules(new, user.username)
+        passwords.check_rules(new, user.username, passwords.rules(session))
     except PasswordRejected as rejected:
-        raise StaffAuthError(str(rejected), "new_password") from None
+        raise StaffAuthError(rejected.msgid, "new_password", **rejected.values) from None
     user.password_hash = passwords.hash_password(new)
     session.add(user)
     _end_sessions(session, user.id, keep=current.session_id)
