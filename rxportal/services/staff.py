@@ -58,6 +58,8 @@ AREAS = {
     "billing": ("administrator",),
     "contracts": ("administrator",),
     "usage": ("administrator",),
+    "own": ("administrator", "support"),  # one's own password and recovery codes
+    "contract_records": ("administrator", "support"),  # read-only signature records
 }
 
 
@@ -169,7 +171,9 @@ def reset_second_factor(session: Session, actor: CurrentStaff, staff_id: int) ->
 def change_password(session: Session, current: CurrentStaff, old: str, new: str,
                     confirm: str) -> None:
     user = session.get(StaffUser, current.staff_id)
-    if not passwords.verify_password(old or "", user.password_hash):
+    if not old:
+        raise StaffAuthError("Enter your current password.", "current_password")
+    if not passwords.verify_password(old, user.password_hash):
         raise StaffAuthError("The current password is incorrect.", "current_password")
     if not new:
         raise StaffAuthError("Enter a new password.", "new_password")

@@ -72,9 +72,9 @@ def test_the_migration_encrypts_plaintext_secrets_of_earlier_releases(data_dir):
         connection.execute(text(
             "INSERT INTO staffuser (username, password_hash, role, totp_secret,"
             " totp_pending_secret, totp_last_counter, recovery_codes, disabled, created_at)"
-            " VALUES ('old', '', 'support', :s, '', 0, '[]', 0, '2026-01-01 00:00:00'),"
-            " ('mid', '', 'support', '', :p, 0, '[]', 0, '2026-01-01 00:00:00')"),
-            {"s": secret, "p": pending})
+            " VALUES ('old', '', 'support', :s, '', 0, '[]', :no, '2026-01-01 00:00:00'),"
+            " ('mid', '', 'support', '', :p, 0, '[]', :no, '2026-01-01 00:00:00')"),
+            {"s": secret, "p": pending, "no": False})
     migrations.upgrade()
     assert migrations.pending_differences() == []
     old_stored, old_pending = stored_columns("old")
