@@ -84,7 +84,9 @@ def template_create(args: argparse.Namespace) -> int:
             print(f"template {template.id}: {template.code} version {template.version} "
                   f"({template.name_en} / {template.name_fr})")
     except contracts.TemplateError as error:
-        print(f"refused: {error}", file=sys.stderr)
+        where = {"name_en": "--name-en", "name_fr": "--name-fr", "body_en": "--body-en",
+                 "body_fr": "--body-fr", "code": "--code"}.get(error.field, "")
+        print(f"refused: {where + ': ' if where else ''}{error}", file=sys.stderr)
         return 2
     return 0
 

@@ -35,6 +35,7 @@ def admin_links() -> rx.Component:
     return rx.vstack(
         admin_link(t("Customers"), "/admin/customers", "users"),
         admin_link(t("Tickets"), "/admin/tickets", "life-buoy"),
+        admin_link(t("Contracts"), "/admin/contracts", "file-signature"),
         rx.cond(
             StaffState.is_admin,
             rx.vstack(
@@ -59,6 +60,9 @@ def staff_footer() -> rx.Component:
         rx.text(StaffState.staff_username, size="2", weight="medium"),
         rx.text(rx.cond(StaffState.is_admin, t("Administrator"), t("Support")), size="1",
                 color_scheme="gray"),
+        rx.link(rx.hstack(rx.icon("key-round", size=16, aria_hidden="true"),
+                          rx.text(t("My password"), size="2"), align="center", spacing="2"),
+                href="/admin/password", underline="hover", id="my-password-link"),
         rx.button(rx.icon("log-out", size=16, aria_hidden="true"), t("Log out"),
                   on_click=StaffState.staff_logout, variant="soft", color_scheme="gray",
                   width="100%", justify="start"),

@@ -35,6 +35,17 @@ def field(label: rx.Var, name: str, *, error: rx.Var | str = "", type: str = "te
     )
 
 
+def password_hint() -> rx.Var:
+    """The ISP's current password rules, under a new-password field."""
+    return rx.cond(
+        SessionState.password_refuse_common,
+        t("At least {count} characters; common passwords are refused. A few unrelated words "
+          "make a strong password.", count=SessionState.password_min_length),
+        t("At least {count} characters. A few unrelated words make a strong password.",
+          count=SessionState.password_min_length),
+    )
+
+
 def form_message(text: rx.Var | str, kind: str = "red") -> rx.Component:
     """A message for the whole form (shown only when there is one)."""
     return rx.cond(

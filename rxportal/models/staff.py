@@ -20,9 +20,10 @@ class StaffUser(SQLModel, table=True):
     username: str = Field(index=True, unique=True, max_length=64)
     password_hash: str = Field(default="", max_length=100)
     role: str = Field(default="support", max_length=16)  # administrator | support
-    # Base32 TOTP secret once enrolled; the pending one while enrolment is under way.
-    totp_secret: str = Field(default="", max_length=64)
-    totp_pending_secret: str = Field(default="", max_length=64)
+    # The TOTP secret once enrolled, the pending one while enrolment is under way: both
+    # encrypted (services/secrets_store.encrypt, "enc1:..."), never the Base32 text itself.
+    totp_secret: str = Field(default="", max_length=255)
+    totp_pending_secret: str = Field(default="", max_length=255)
     totp_last_counter: int = Field(default=0)  # a code is accepted once (no replay)
     # SHA-256 of each unused one-time recovery code.
     recovery_codes: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))

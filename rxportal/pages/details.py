@@ -1,7 +1,8 @@
 """My Details (guide: "My Details" page, items 1-7)."""
 import reflex as rx
 
-from rxportal.components.forms import field, form_message, language_select, portal_form, submit_button
+from rxportal.components.forms import (field, form_message, language_select, password_hint,
+                                       portal_form, submit_button)
 from rxportal.components.i18n import t
 from rxportal.components.layout import page_title, template
 from rxportal.state.details import DetailsState
@@ -71,7 +72,7 @@ def password_form() -> rx.Component:
                       autocomplete="current-password", error=DetailsState.password_errors.get("current_password", "")),
                 field(t("New password"), "new_password", type="password",
                       autocomplete="new-password", error=DetailsState.password_errors.get("new_password", ""),
-                      hint=t("At least 8 characters. A few unrelated words make a strong password.")),
+                      hint=password_hint()),
                 field(t("Confirm new password"), "confirm_password", type="password",
                       autocomplete="new-password", error=DetailsState.password_errors.get("confirm_password", "")),
                 submit_button(t("Change Password"), DetailsState.busy),

@@ -1,7 +1,7 @@
 """Choosing a new password from an e-mailed link, and after logging in with a temporary one."""
 import reflex as rx
 
-from rxportal.components.forms import field, form_message, portal_form, submit_button
+from rxportal.components.forms import field, form_message, password_hint, portal_form, submit_button
 from rxportal.components.i18n import t
 from rxportal.components.layout import public_template
 from rxportal.state.auth import ConfirmEmailState, FirstPasswordState, ResetState
@@ -11,7 +11,7 @@ def new_password_fields(state) -> rx.Component:
     return rx.fragment(
         field(t("New password"), "new_password", type="password", autocomplete="new-password",
               error=state.field_errors.get("new_password", ""),
-              hint=t("At least 8 characters. A few unrelated words make a strong password.")),
+              hint=password_hint()),
         field(t("Confirm new password"), "confirm_password", type="password",
               autocomplete="new-password", error=state.field_errors.get("confirm_password", "")),
     )

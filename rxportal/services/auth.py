@@ -37,10 +37,11 @@ THROTTLED = N_("Too many attempts. Please wait a few minutes and try again.")
 
 
 class AuthError(Exception):
-    def __init__(self, msgid: str, field: str = ""):
+    def __init__(self, msgid: str, field: str = "", **values):
         super().__init__(msgid)
         self.msgid = msgid
         self.field = field
+        self.values = values
 
 
 @dataclass(frozen=True)
@@ -210,15 +211,15 @@ def end_other_sessions(session: Session, user_id: int, keep_session_id: int | No
 # --- passwords -------------------------------------------------------------------------------
 
 
-def _check_new_password(new: str, confirm: str, username: str) -> None:
+def _check_new_password(session: Session, new: str, confirm: str, username: str) -> None:
     if not new:
         raise AuthError(N_("Enter a new password."), "new_password")
     if new != confirm:
         raise AuthError(N_("The two new passwords do not match."), "confirm_password")
     try:
-        passwords.check_rules(new, username)
+        passwords.check_rules(new, username, passwords.rules(session))
     except PasswordRejected as rejected:
-        raise AuthError(str(rejected), "new_password") from None
+        raise AuthError(rejected.msgid, "new_password", **rejected.values) from None
 
 
 def _set_password(session: Session, user: PortalUser, new: str) -> None:
@@ -241,7 +242,7 @@ def change_password(session: Session, current: CurrentUser, old: str, new: str, 
         raise AuthError(N_("Enter your current password."), "current_password")
     if not passwords.verify_password(old, user.password_hash):
         raise AuthError(N_("The current password is incorrect."), "current_password")
-    _check_new_password(new, confirm, user.username)
+    _check_new_password(session, new, confirm, user.username)
     _set_password(session, user, new)
     end_other_sessions(session, user.id, current.session_id)
     _notify_password_changed(session, user, ip)
@@ -253,7 +254,7 @@ def set_first_password(session: Session, current: CurrentUser, new: str, confirm
     user = session.get(PortalUser, current.user_id)
     if not user.must_change_password:
         raise AuthError(N_("Your password was already changed."))
-    _check_new_password(new, confirm, user.username)
+    _check_new_password(session, new, confirm, user.username)
     _set_password(session, user, new)
     end_other_sessions(session, user.id, current.session_id)
     audit.record(session, "password_set", actor_type="customer", actor_id=user.id,
@@ -352,7 +353,7 @@ def reset_password(session: Session, token: str, new: str, confirm: str, ip: str
     if row is None:
         raise AuthError(N_("This link has expired or was already used. Ask for a new one."))
     user = session.get(PortalUser, row.user_id)
-    _check_new_password(new, confirm, user.username)
+    _check_new_password(session, new, confirm, user.username)
     _set_password(session, user, new)
     row.used_at = utcnow()
     session.add(row)

@@ -98,7 +98,13 @@ class LogBusy(RuntimeError):
 
 
 class TemplateError(ValueError):
-    """A template the CLI (or staff) tried to create is not valid; the message says why."""
+    """A template the CLI (or staff) tried to create is not valid: `msgid` (English, with
+    {placeholders} filled from `values`) says why, `field` names the input (name_en, body_fr...).
+    str() is the English message, as the CLI prints it."""
+
+    def __init__(self, msgid: str, field: str = "", **values):
+        super().__init__(msgid.format(**values))
+        self.msgid, self.field, self.values = msgid, field, values
 
 
 # --- helpers ----------------------------------------------------------------------------
@@ -127,33 +133,41 @@ def pdf_root() -> Path:
 # --- templates and issuing --------------------------------------------------------------
 
 
-def _check_body(body: str, label: str) -> str:
+def _check_body(body: str, field: str) -> str:
     body = normalize_text(body or "")
     if not body:
-        raise TemplateError(f"the {label} text is empty")
+        raise TemplateError(N_("Enter the text of the contract."), field)
     if len(body) > MAX_BODY:
-        raise TemplateError(f"the {label} text is longer than {MAX_BODY} characters")
+        raise TemplateError(N_("The text is longer than {limit} characters."), field,
+                            limit=MAX_BODY)
     unknown = sorted(set(string.Template(body).get_identifiers()) - set(PLACEHOLDERS))
     if unknown:
-        raise TemplateError(f"the {label} text uses unknown placeholders: "
-                            + ", ".join("$" + name for name in unknown)
-                            + " (known: " + ", ".join("$" + p for p in PLACEHOLDERS) + ")")
+        raise TemplateError(N_("Unknown placeholders: {unknown}. Known: {known}."), field,
+                            unknown=", ".join("$" + name for name in unknown),
+                            known=", ".join("$" + p for p in PLACEHOLDERS))
     return body
+
+
+def check_template_code(code: str) -> str:
+    code = (code or "").strip().lower()
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", code):
+        raise TemplateError(N_("Use 1 to 64 lowercase letters, digits, - or _ for the code."),
+                            "code")
+    return code
 
 
 def create_template(session: Session, code: str, name_en: str, name_fr: str, body_en: str,
                     body_fr: str) -> ContractTemplate:
     """A new template, or a new version of the template with this code."""
-    code = (code or "").strip().lower()
-    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", code):
-        raise TemplateError("the code must be 1-64 lowercase letters, digits, - or _")
+    code = check_template_code(code)
     names = []
-    for label, name in (("English", name_en), ("French", name_fr)):
+    for field, name in (("name_en", name_en), ("name_fr", name_fr)):
         name = " ".join((name or "").split())
         if not name or len(name) > MAX_TEMPLATE_NAME:
-            raise TemplateError(f"the {label} name must be 1-{MAX_TEMPLATE_NAME} characters")
+            raise TemplateError(N_("Enter a name of 1 to {limit} characters."), field,
+                                limit=MAX_TEMPLATE_NAME)
         names.append(name)
-    bodies = [_check_body(body_en, "English"), _check_body(body_fr, "French")]
+    bodies = [_check_body(body_en, "body_en"), _check_body(body_fr, "body_fr")]
     latest = session.exec(select(func.max(ContractTemplate.version))
                           .where(ContractTemplate.code == code)).one()
     template = ContractTemplate(code=code, version=(latest or 0) + 1, name_en=names[0],

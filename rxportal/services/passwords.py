@@ -1,25 +1,52 @@
-"""Password hashing (bcrypt) and the password rules: at least 8 characters, at most 72 bytes
-(bcrypt's limit: longer is refused, never silently cut), no composition rules, common
-passwords refused."""
+"""Password hashing (bcrypt) and the password rules: at least 8 characters (the ISP may ask for
+more, up to 64), at most 72 bytes (bcrypt's limit: longer is refused, never silently cut), no
+composition rules, common passwords refused unless the ISP turns that off.
+
+The ISP's rules are settings read from the database at each check, so a change applies at once
+in every worker."""
 from __future__ import annotations
 
 from rxportal.services.i18n import N_
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from functools import lru_cache
 
 import bcrypt
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from rxportal import config
+from rxportal.services import settings as isp_settings
 
-MIN_LENGTH = 8
+MIN_LENGTH = 8  # DESIGN.md: never fewer
+MAX_MIN_LENGTH = 64  # 64 characters always fit in bcrypt's 72 bytes when typed in ASCII
 MAX_BYTES = 72
+
+isp_settings.register("password_min_length", MIN_LENGTH)
+isp_settings.register("password_refuse_common", True)
 
 
 class PasswordRejected(ValueError):
-    """The reason is an English msgid, translated by the caller."""
+    """The reason is an English msgid with its {placeholders}, translated by the caller."""
+
+    def __init__(self, msgid: str, **values):
+        super().__init__(msgid)
+        self.msgid, self.values = msgid, values
+
+
+@dataclass(frozen=True)
+class Rules:
+    min_length: int = MIN_LENGTH
+    refuse_common: bool = True
+
+
+def rules(session) -> Rules:
+    """The ISP's password rules, as set in the console (never below DESIGN.md's floor)."""
+    values = isp_settings.get_many(session, ["password_min_length", "password_refuse_common"])
+    length = int(values["password_min_length"] or MIN_LENGTH)
+    return Rules(min_length=min(max(length, MIN_LENGTH), MAX_MIN_LENGTH),
+                 refuse_common=bool(values["password_refuse_common"]))
 
 
 def hash_password(password: str) -> str:
@@ -49,14 +76,16 @@ def common_passwords() -> frozenset[str]:
     return frozenset(FREQUENCY_LISTS["passwords"])
 
 
-def check_rules(password: str, username: str = "") -> None:
+def check_rules(password: str, username: str = "", rules: Rules = Rules()) -> None:
     """Raise PasswordRejected with the reason when the password breaks a rule."""
-    if len(password) < MIN_LENGTH:
-        raise PasswordRejected(N_("Use at least 8 characters."))
+    if len(password) < rules.min_length:
+        raise PasswordRejected(N_("Use at least {count} characters."), count=rules.min_length)
     if len(password.encode("utf-8")) > MAX_BYTES:
         raise PasswordRejected(N_("Use at most 72 bytes (about 64 characters)."))
     lowered = password.lower()
-    if lowered in common_passwords() or (username and lowered == username.lower()):
+    if username and lowered == username.lower():
+        raise PasswordRejected(N_("This password is too common. Choose another one."))
+    if rules.refuse_common and lowered in common_passwords():
         raise PasswordRejected(N_("This password is too common. Choose another one."))
 
 

@@ -26,3 +26,59 @@ def sign(message: str, length: int = 32) -> str:
 
 def verify(message: str, signature: str, length: int = 32) -> bool:
     return hmac.compare_digest(sign(message, length), signature or "")
+
+
+# --- encryption at rest -----------------------------------------------------------------------
+# Values such as staff TOTP secrets are stored as AES-256-GCM ciphertext under a key derived
+# (HKDF-SHA256) from the signing key, one derived key per purpose. Changing RXPORTAL_SECRET_KEY
+# makes them unreadable: staff then set up their authenticator again.
+
+ENCRYPTED_PREFIX = "enc1:"
+
+
+class Undecryptable(ValueError):
+    """The stored value was encrypted with another key, or was altered."""
+
+
+def _encryption_key(purpose: str) -> bytes:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"rxportal-encryption",
+                info=f"rxportal:{purpose}".encode()).derive(secret_key())
+
+
+def encrypt(plaintext: str, purpose: str) -> str:
+    """`enc1:` + base64url(nonce + ciphertext + tag); empty stays empty."""
+    import base64
+
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    if not plaintext:
+        return ""
+    nonce = secrets.token_bytes(12)
+    sealed = AESGCM(_encryption_key(purpose)).encrypt(nonce, plaintext.encode(), purpose.encode())
+    return ENCRYPTED_PREFIX + base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
+
+
+def is_encrypted(stored: str) -> bool:
+    return (stored or "").startswith(ENCRYPTED_PREFIX)
+
+
+def decrypt(stored: str, purpose: str) -> str:
+    import base64
+    import binascii
+
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    if not stored:
+        return ""
+    if not is_encrypted(stored):
+        raise Undecryptable("not an encrypted value")
+    try:
+        raw = base64.urlsafe_b64decode(stored[len(ENCRYPTED_PREFIX):].encode("ascii"))
+        return AESGCM(_encryption_key(purpose)).decrypt(raw[:12], raw[12:],
+                                                         purpose.encode()).decode()
+    except (InvalidTag, binascii.Error, ValueError, UnicodeError):
+        raise Undecryptable("wrong key or altered value") from None

@@ -42,6 +42,9 @@ USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 
 LOGIN_FAILED = "The username or password is incorrect."
 CODE_FAILED = "This code is not valid. Try again with a new code."
+UNREADABLE_SECRET = ("Your authenticator cannot be checked (the server's secret key changed). "
+                     "Ask an administrator to reset it.")
+TOTP_PURPOSE = "staff-totp"  # the encryption key of TOTP secrets at rest
 THROTTLED = "Too many attempts. Please wait a few minutes and try again."
 
 # What each role may open. Support staff see customers and tickets only.
@@ -55,14 +58,17 @@ AREAS = {
     "billing": ("administrator",),
     "contracts": ("administrator",),
     "usage": ("administrator",),
+    "own": ("administrator", "support"),  # one's own password and recovery codes
+    "contract_records": ("administrator", "support"),  # read-only signature records
 }
 
 
 class StaffAuthError(Exception):
-    def __init__(self, msgid: str, field: str = ""):
+    def __init__(self, msgid: str, field: str = "", **values):
         super().__init__(msgid)
         self.msgid = msgid
         self.field = field
+        self.values = values
 
 
 class StaffDenied(Exception):
@@ -112,11 +118,13 @@ def create_staff(session: Session, username: str, role: str = "support",
         raise StaffAuthError("Choose a role: administrator or support.", "role")
     if session.exec(select(StaffUser.id).where(StaffUser.username == username)).first():
         raise StaffAuthError("This username is already taken.", "username")
-    password = password or passwords.temporary_password()
-    try:
-        passwords.check_rules(password, username)
-    except PasswordRejected as rejected:
-        raise StaffAuthError(str(rejected), "password") from None
+    if password:
+        try:
+            passwords.check_rules(password, username, passwords.rules(session))
+        except PasswordRejected as rejected:
+            raise StaffAuthError(rejected.msgid, "password", **rejected.values) from None
+    else:  # a random one, shown once; its owner changes it on their password page
+        password = passwords.temporary_password()
     user = StaffUser(username=username, role=role, password_hash=passwords.hash_password(password))
     session.add(user)
     session.flush()
@@ -163,16 +171,18 @@ def reset_second_factor(session: Session, actor: CurrentStaff, staff_id: int) ->
 def change_password(session: Session, current: CurrentStaff, old: str, new: str,
                     confirm: str) -> None:
     user = session.get(StaffUser, current.staff_id)
-    if not passwords.verify_password(old or "", user.password_hash):
+    if not old:
+        raise StaffAuthError("Enter your current password.", "current_password")
+    if not passwords.verify_password(old, user.password_hash):
         raise StaffAuthError("The current password is incorrect.", "current_password")
     if not new:
         raise StaffAuthError("Enter a new password.", "new_password")
     if new != confirm:
         raise StaffAuthError("The two new passwords do not match.", "confirm_password")
     try:
-        passwords.check_rules(new, user.username)
+        passwords.check_rules(new, user.username, passwords.rules(session))
     except PasswordRejected as rejected:
-        raise StaffAuthError(str(rejected), "new_password") from None
+        raise StaffAuthError(rejected.msgid, "new_password", **rejected.values) from None
     user.password_hash = passwords.hash_password(new)
     session.add(user)
     _end_sessions(session, user.id, keep=current.session_id)
@@ -288,17 +298,34 @@ def qr_data_uri(text: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
+def seal_totp_secret(secret: str) -> str:
+    """How a TOTP secret is stored: encrypted with a key derived from the secret key."""
+    return secrets_store.encrypt(secret, TOTP_PURPOSE)
+
+
+def open_totp_secret(stored: str) -> str:
+    """The TOTP secret of a stored value; StaffAuthError when it cannot be decrypted."""
+    try:
+        return secrets_store.decrypt(stored, TOTP_PURPOSE)
+    except secrets_store.Undecryptable:
+        raise StaffAuthError(UNREADABLE_SECRET) from None
+
+
 def start_enrolment(session: Session, token: str) -> Enrolment:
     """A new secret for the authenticator app, as a QR code and as text to type."""
     _, user = _pending(session, token)
     if user.totp_secret:
         raise StaffAuthError("An authenticator is already set up for this login.")
-    if not user.totp_pending_secret:
-        user.totp_pending_secret = pyotp.random_base32()
+    try:
+        secret = secrets_store.decrypt(user.totp_pending_secret, TOTP_PURPOSE)
+    except secrets_store.Undecryptable:
+        secret = ""  # a pending secret sealed under an old key: start afresh
+    if not secret:
+        secret = pyotp.random_base32()
+        user.totp_pending_secret = seal_totp_secret(secret)
         session.add(user)
-    uri = pyotp.TOTP(user.totp_pending_secret).provisioning_uri(name=user.username,
-                                                                issuer_name=ISSUER)
-    return Enrolment(secret=user.totp_pending_secret, uri=uri, qr_data_uri=qr_data_uri(uri))
+    uri = pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name=ISSUER)
+    return Enrolment(secret=secret, uri=uri, qr_data_uri=qr_data_uri(uri))
 
 
 def _clean_code(code: str) -> str:
@@ -365,7 +392,7 @@ def confirm_enrolment(session: Session, token: str, code: str, ip: str = "") -> 
     code = _clean_code(code)
     if not code:
         raise StaffAuthError("Enter the 6-digit code from your authenticator app.", "code")
-    counter = _totp_counter(user.totp_pending_secret, code, 0)
+    counter = _totp_counter(open_totp_secret(user.totp_pending_secret), code, 0)
     if counter is None:
         _code_failure(session, row, user, ip)
         raise StaffAuthError(CODE_FAILED, "code")
@@ -388,7 +415,11 @@ def verify_code(session: Session, token: str, code: str, ip: str = "") -> None:
     code = _clean_code(code)
     if not code:
         raise StaffAuthError("Enter the 6-digit code from your authenticator app.", "code")
-    counter = _totp_counter(user.totp_secret, code, user.totp_last_counter)
+    try:  # recovery codes still work when the secret is sealed under an old key
+        secret, unreadable = open_totp_secret(user.totp_secret), False
+    except StaffAuthError:
+        secret, unreadable = "", True
+    counter = _totp_counter(secret, code, user.totp_last_counter) if secret else None
     if counter is not None:
         user.totp_last_counter = counter
     else:
@@ -396,7 +427,7 @@ def verify_code(session: Session, token: str, code: str, ip: str = "") -> None:
         remaining = [h for h in user.recovery_codes if not secrets.compare_digest(h, digest)]
         if len(remaining) == len(user.recovery_codes):
             _code_failure(session, row, user, ip)
-            raise StaffAuthError(CODE_FAILED, "code")
+            raise StaffAuthError(UNREADABLE_SECRET if unreadable else CODE_FAILED, "code")
         user.recovery_codes = remaining
         audit.record(session, "staff_recovery_code_used", actor_type="staff", actor_id=user.id,
                      actor_name=user.username, target=f"staff:{user.id}", ip=ip,

@@ -170,3 +170,56 @@ class AdminLoginState(StaffState):
     def continue_after_codes(self):
         self.recovery_codes = []
         return rx.redirect(ADMIN_HOME_ROUTE)
+
+
+class AdminPasswordState(StaffState):
+    """A staff member's own password (and recovery codes): any staff role."""
+    errors: dict[str, str] = {}
+    notice: str = ""
+    busy: bool = False
+    form_version: int = 0
+    new_codes: list[str] = []
+
+    @rx.event
+    def load_password(self):
+        self.errors, self.notice, self.busy, self.new_codes = {}, "", False, []
+        if self._require_staff("own") is None:
+            return self._denied()
+        return None
+
+    @rx.event
+    def change_own_password(self, form: dict):
+        if self.busy or self._is_repeat("change_own_password", form):
+            return
+        current = self._require_staff("own")
+        if current is None:
+            yield self._denied()
+            return
+        self.busy, self.errors, self.notice = True, {}, ""
+        yield
+        try:
+            with db.session_scope() as session:
+                staff.change_password(session, current, str(form.get("current_password", "")),
+                                      str(form.get("new_password", "")),
+                                      str(form.get("confirm_password", "")))
+        except staff.StaffAuthError as problem:
+            self.errors = {problem.field or "current_password": self._(problem.msgid,
+                                                                       **problem.values)}
+            self.busy = False
+            return
+        self.notice = self._("Your password was changed. Your other staff sessions were "
+                             "logged out.")
+        self.form_version += 1
+        self.busy = False
+
+    @rx.event
+    def renew_recovery_codes(self):
+        current = self._require_staff("own")
+        if current is None:
+            return self._denied()
+        if self._is_repeat("renew_recovery_codes", {}, 5.0):
+            return None
+        self.errors, self.notice = {}, ""
+        with db.session_scope() as session:
+            self.new_codes = staff.regenerate_recovery_codes(session, current)
+        return None

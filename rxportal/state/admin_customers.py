@@ -528,7 +528,7 @@ class AdminStaffState(StaffState):
                     session, str(form.get("username", "")), str(form.get("role", "")),
                     actor=current)
         except staff_service.StaffAuthError as problem:
-            self.errors = {problem.field or "username": self._(problem.msgid)}
+            self.errors = {problem.field or "username": self._(problem.msgid, **problem.values)}
             return None
         self.notice = self._("{username} was added. Give them this password; they set up their "
                              "authenticator at their first login.", username=user.username)

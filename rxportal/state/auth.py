@@ -23,7 +23,7 @@ class AuthFormState(SessionState):
         self.error, self.notice, self.field_errors = "", "", {}
 
     def _fail(self, problem: auth.AuthError) -> None:
-        message = self._(problem.msgid)
+        message = self._(problem.msgid, **problem.values)
         if problem.field:
             self.field_errors = {problem.field: message}
         else:

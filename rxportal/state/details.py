@@ -116,7 +116,7 @@ class DetailsState(SessionState):
                                      form.get("new_password", ""),
                                      form.get("confirm_password", ""), ip=self.client_ip)
         except auth.AuthError as problem:
-            self.password_errors = {problem.field: self._(problem.msgid)}
+            self.password_errors = {problem.field: self._(problem.msgid, **problem.values)}
             self.busy = False
             return
         self.password_notice = self._(

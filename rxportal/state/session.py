@@ -10,7 +10,7 @@ import os
 import reflex as rx
 
 from rxportal import db
-from rxportal.services import auth, i18n, ledger
+from rxportal.services import auth, i18n, ledger, passwords
 from rxportal.services import settings as isp_settings
 
 SESSION_COOKIE = "rxportal_session"
@@ -37,6 +37,9 @@ class SessionState(rx.State):
     show_usage: bool = True
     show_contracts: bool = True
     menu_open: bool = False
+    # The ISP's password rules, shown next to every new-password field.
+    password_min_length: int = 8
+    password_refuse_common: bool = True
 
     # action -> (fingerprint of the last submission, when): a double click or a resubmitted form
     # with the same content is ignored for a few seconds (backend only, never sent to the browser).
@@ -87,6 +90,9 @@ class SessionState(rx.State):
         self.show_tickets = bool(values["page_tickets"])
         self.show_usage = bool(values["page_usage"])
         self.show_contracts = bool(values["page_contracts"])
+        rules = passwords.rules(session)
+        self.password_min_length = rules.min_length
+        self.password_refuse_common = rules.refuse_common
 
     def _load_layout(self, session, user: auth.CurrentUser) -> None:
         from rxportal.models import Account

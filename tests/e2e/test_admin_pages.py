@@ -34,7 +34,7 @@ def make_staff(role: str = "administrator", enrolled: bool = True) -> str:
     with _db() as session:
         user, _ = staff.create_staff(session, username, role, PASSWORD)
         if enrolled:
-            user.totp_secret = pyotp.random_base32()
+            user.totp_secret = staff.seal_totp_secret(pyotp.random_base32())
             session.add(user)
     return username
 
@@ -42,10 +42,11 @@ def make_staff(role: str = "administrator", enrolled: bool = True) -> str:
 def fresh_code(username: str) -> str:
     """A code the server has not seen yet (a code works once)."""
     from rxportal.models.staff import StaffUser
+    from rxportal.services import staff
 
     with _db() as session:
         user = session.exec(select(StaffUser).where(StaffUser.username == username)).one()
-        secret, last = user.totp_secret, user.totp_last_counter
+        secret, last = staff.open_totp_secret(user.totp_secret), user.totp_last_counter
     totp = pyotp.TOTP(secret)
     while True:
         now = int(time.time()) // 30

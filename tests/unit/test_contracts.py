@@ -122,16 +122,16 @@ def test_a_new_template_with_the_same_code_is_the_next_version(session, world):
 @pytest.mark.parametrize("code,name_en,body_en,reason", [
     ("", "Name", "text", "code"),
     ("Bad Code!", "Name", "text", "code"),
-    ("ok", "", "text", "English name"),
-    ("ok", "x" * 121, "text", "English name"),
-    ("ok", "Name", "   ", "English text is empty"),
-    ("ok", "Name", "Hello $password_hash", "unknown placeholders: $password_hash"),
-    ("ok", "Name", "x" * (contracts.MAX_BODY + 1), "longer than"),
+    ("ok", "", "text", "name_en:Enter a name of 1 to 120 characters."),
+    ("ok", "x" * 121, "text", "name_en:Enter a name"),
+    ("ok", "Name", "   ", "body_en:Enter the text"),
+    ("ok", "Name", "Hello $password_hash", "body_en:Unknown placeholders: $password_hash"),
+    ("ok", "Name", "x" * (contracts.MAX_BODY + 1), "body_en:The text is longer than 100000"),
 ])
 def test_a_bad_template_is_refused_with_the_reason(session, code, name_en, body_en, reason):
     with pytest.raises(contracts.TemplateError) as caught:
         contracts.create_template(session, code, name_en, "Nom", body_en, "texte")
-    assert reason in str(caught.value)
+    assert reason in f"{caught.value.field}:{caught.value}"
 
 
 def test_the_same_template_can_be_issued_twice_to_be_signed_again(session, world):

@@ -81,7 +81,8 @@ def test_first_login_enrols_an_authenticator_with_a_qr_code_and_recovery_codes(s
     codes = staff.confirm_enrolment(session, result.token, pyotp.TOTP(enrolment.secret).now())
     assert len(codes) == 10 and len(set(codes)) == 10
     user = session.exec(select(StaffUser).where(StaffUser.username == "alice")).one()
-    assert user.totp_secret == enrolment.secret and not user.totp_pending_secret
+    assert staff.open_totp_secret(user.totp_secret) == enrolment.secret
+    assert not user.totp_pending_secret
     assert all(code not in str(user.recovery_codes) for code in codes)  # stored hashed
     current = staff.current_staff(session, result.token)
     assert current.username == "alice" and current.role == "administrator"

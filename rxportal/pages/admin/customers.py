@@ -150,7 +150,8 @@ def contracts_card() -> rx.Component:
         rx.vstack(
             rx.heading(t("Contracts"), as_="h2", size="4"),
             simple_table(["Contract", "Issued", "Status", "Signed", "Action"], A.contracts,
-                         lambda c: [c["name"], c["issued"], c["status_text"], c["signed"],
+                         lambda c: [rx.link(c["name"], href="/admin/contracts/record/" + c["id"]),
+                                    c["issued"], c["status_text"], c["signed"],
                                     rx.cond(c["status"] == "signed",
                                             rx.button(t("Download PDF"), size="1", variant="soft",
                                                       on_click=A.download_contract(c["id"])),

@@ -157,8 +157,9 @@ def settings_page() -> rx.Component:
         section_card("billing", "Billing", S.save_billing),
         section_card("tickets", "Support tickets", S.save_tickets),
         section_card("passwords", "Passwords", S.save_passwords,
-                     rx.text(t("Passwords need at least 8 characters (up to 72 bytes); common "
-                               "passwords are refused. There are no composition rules."),
+                     rx.text(t("New passwords of customers and staff follow these rules at "
+                               "once; passwords already chosen are not changed. At most 72 bytes "
+                               "(about 64 characters), and no composition rules."),
                              size="2", color_scheme="gray")),
         spacing="4", width="100%",
     )
