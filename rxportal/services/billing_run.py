@@ -31,6 +31,7 @@ class RunResult:
     invoiced: int = 0
     charged: int = 0
     failed: int = 0
+    interrupted: int = 0  # autopay charges the gateway did not answer: made again later
     errors: list[str] = field(default_factory=list)
 
 
@@ -138,6 +139,22 @@ def autopay_due(session: Session, account_id: int, day: date) -> list[tuple[Invo
     return todo
 
 
+def _retry_interrupted(session: Session, account_id: int) -> int:
+    """Autopay charges that an earlier run could not make (the gateway was down): made now, with
+    their own idempotency key. How many succeeded."""
+    interrupted = session.exec(select(Payment.id).where(
+        Payment.account_id == account_id, Payment.purpose == "autopay",
+        Payment.status == "interrupted")).all()
+    if not interrupted:
+        return 0
+    try:
+        payments.settle_in_flight(session, account_id, ("interrupted",), retry_autopay=True)
+    except payments.PaymentError:
+        return 0  # still down: the settling job or the next run tries again
+    return len(session.exec(select(Payment.id).where(
+        Payment.id.in_(interrupted), Payment.status == "succeeded")).all())
+
+
 def run(day: date, scope: Callable = db.session_scope,
         progress: Callable[[int], None] | None = None) -> RunResult:
     """Bill every account due on `day`, each in its own transaction."""
@@ -160,6 +177,7 @@ def run(day: date, scope: Callable = db.session_scope,
     for account_id in sorted(autopay_ids):
         try:
             with scope() as session:
+                result.charged += _retry_interrupted(session, account_id)
                 for invoice, attempt in autopay_due(session, account_id, day):
                     outcome = payments.charge_autopay(session, invoice, attempt, day)
                     if outcome is None:
@@ -168,6 +186,8 @@ def run(day: date, scope: Callable = db.session_scope,
                         result.charged += 1
                     elif outcome.status == "failed":
                         result.failed += 1
+                    elif outcome.status == "interrupted":
+                        result.interrupted += 1
         except Exception as error:  # noqa: BLE001
             result.errors.append(f"autopay {account_id}: {error}")
     return result
