@@ -128,7 +128,7 @@ def _charged_once(session, account, payment, localstripe):
     assert payment.status == "succeeded"
     assert ledger.amount_due(session, account.id) == (0, 0)
     assert len(session.exec(select(Payment).where(Payment.account_id == account.id)).all()) == 1
-    assert _succeeded_intents(localstripe.url, payment.gateway_ref) == 1
+    assert _succeeded_intents(localstripe, payment.gateway_ref) == 1
     assert not [m for m in session.exec(select(OutboxMail)).all()
                 if "did not go through" in m.subject]
     before = snapshot(session)
@@ -166,17 +166,8 @@ def test_autopay_interrupted_then_paid_by_the_customer_is_dropped_quietly(sessio
                 if "did not go through" in m.subject]
 
 
-def _succeeded_intents(localstripe_url: str, ref: str) -> int:
+def _succeeded_intents(localstripe, ref: str) -> int:
     """PaymentIntents in localstripe that succeeded for the same customer as `ref`."""
-    intents = _list(localstripe_url, "payment_intents")
+    intents = localstripe.objects("payment_intents")
     customer = next(i["customer"] for i in intents if i["id"] == ref)
     return len([i for i in intents if i["customer"] == customer and i["status"] == "succeeded"])
-
-
-def _list(localstripe_url: str, what: str) -> list[dict]:
-    import json
-    import urllib.request
-
-    request = urllib.request.Request(f"{localstripe_url}/v1/{what}?limit=100",
-                                     headers={"Authorization": "Bearer sk_test_x"})
-    return json.loads(urllib.request.urlopen(request, timeout=5).read())["data"]
