@@ -160,6 +160,11 @@ service stats {{
         finally:
             client.logout()
 
+    def deliver_plain(self, subject: str) -> None:
+        """Put a short plain-text mail with this subject into the inbox."""
+        self.deliver(f"From: a@example.net\r\nTo: {self.user}\r\nSubject: {subject}\r\n"
+                     "\r\nhello\r\n".encode())
+
     def count(self, folder: str = "INBOX") -> int:
         client = self.client()
         try:

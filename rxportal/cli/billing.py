@@ -26,6 +26,9 @@ def billing_run(args: argparse.Namespace) -> int:
     result = service.run(args.date or date.today())
     print(f"billing run {result.day}: {result.accounts} accounts due, {result.invoiced} invoices "
           f"issued, {result.charged} autopay charges, {result.failed} failed")
+    if result.interrupted:
+        print(f"{result.interrupted} autopay charges not made: the payment gateway did not "
+              "answer; they are made again when it does (every 10 minutes, or run this again)")
     for error in result.errors:
         print(f"error: {error}")
     return 1 if result.errors else 0

@@ -34,6 +34,7 @@ class RunResult:
     invoiced: int = 0
     charged: int = 0
     failed: int = 0
+    interrupted: int = 0  # autopay charges the gateway did not answer: made again later
     errors: list[str] = field(default_factory=list)
 
 
@@ -209,6 +210,30 @@ def autopay_due(session: Session, account_id: int, day: date) -> list[tuple[Invo
     return todo
 
 
+def _interrupted_autopay(session: Session) -> dict[int, list[int]]:
+    """Autopay charges that an earlier run could not make (the gateway was down), per account:
+    one query for the whole run."""
+    rows = session.exec(select(Payment.account_id, Payment.id).where(
+        Payment.purpose == "autopay", Payment.status == "interrupted")).all()
+    found: dict[int, list[int]] = {}
+    for account_id, payment_id in rows:
+        found.setdefault(account_id, []).append(payment_id)
+    return found
+
+
+def _retry_interrupted(session: Session, account_id: int, interrupted: list[int]) -> int:
+    """Make the account's interrupted autopay charges now, with their own idempotency key.
+    How many succeeded."""
+    if not interrupted:
+        return 0
+    try:
+        payments.settle_in_flight(session, account_id, ("interrupted",), retry_autopay=True)
+    except payments.PaymentError:
+        return 0  # still down: the settling job or the next run tries again
+    return len(session.exec(select(Payment.id).where(
+        Payment.id.in_(interrupted), Payment.status == "succeeded")).all())
+
+
 BATCH_SIZE = 500
 
 
@@ -221,6 +246,7 @@ def run(day: date, scope: Callable = db.session_scope,
     with scope() as session:
         due_ids = accounts_billed_on(session, day)
         context = run_context(session)
+        interrupted = _interrupted_autopay(session)
     for start in range(0, len(due_ids), BATCH_SIZE):
         batch = due_ids[start:start + BATCH_SIZE]
         try:
@@ -239,6 +265,8 @@ def run(day: date, scope: Callable = db.session_scope,
     for account_id in sorted(context.autopay_ids):
         try:
             with scope() as session:
+                result.charged += _retry_interrupted(session, account_id,
+                                                     interrupted.get(account_id, []))
                 for invoice, attempt in autopay_due(session, account_id, day):
                     outcome = payments.charge_autopay(session, invoice, attempt, day)
                     if outcome is None:
@@ -247,6 +275,8 @@ def run(day: date, scope: Callable = db.session_scope,
                         result.charged += 1
                     elif outcome.status == "failed":
                         result.failed += 1
+                    elif outcome.status == "interrupted":
+                        result.interrupted += 1
         except Exception as error:  # noqa: BLE001
             result.errors.append(f"autopay {account_id}: {error}")
     return result

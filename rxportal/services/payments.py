@@ -106,7 +106,7 @@ def _purpose(name: str) -> Purpose | None:
 
 @dataclass
 class PayOutcome:
-    status: str  # succeeded | processing | requires_action | failed
+    status: str  # succeeded | processing | requires_action | failed | interrupted (autopay)
     payment_id: int
     attempt_id: str
     amount_minor: int
@@ -481,9 +481,12 @@ def resume_attempt(session: Session, account_id: int, attempt_id: str) -> PayOut
     return resume(session, payment)
 
 
-def settle_in_flight(session: Session, account_id: int, statuses=IN_FLIGHT) -> None:
+def settle_in_flight(session: Session, account_id: int, statuses=IN_FLIGHT,
+                     retry_autopay: bool = False) -> None:
     """Before a new payment: find out what became of this account's unsettled ones. A payment
-    waiting for 3-D Secure that was abandoned is cancelled."""
+    waiting for 3-D Secure that was abandoned is cancelled. An autopay charge the gateway never
+    answered (it was down) is made again when `retry_autopay` (the billing run, the settling
+    job); otherwise (the customer pays now) it is dropped."""
     pending = session.exec(select(Payment).where(
         Payment.account_id == account_id, Payment.status.in_(statuses))).all()
     gateway = get_gateway()
@@ -492,6 +495,9 @@ def settle_in_flight(session: Session, account_id: int, statuses=IN_FLIGHT) -> N
             if payment.status == "created" and payment.created_at and \
                     _aware(payment.created_at) > utcnow() - timedelta(minutes=2):
                 continue  # being started right now by another request
+            if retry_autopay and payment.purpose == "autopay" and payment.status == "interrupted":
+                _retry_autopay(session, payment)
+                continue
             _mark_failed(session, payment, "abandoned", "")
             session.commit()
             continue
@@ -503,6 +509,18 @@ def settle_in_flight(session: Session, account_id: int, statuses=IN_FLIGHT) -> N
         except GatewayError:
             raise PaymentError("unavailable", MESSAGES["unavailable"])
         settle(session, payment, result)
+
+
+def _retry_autopay(session: Session, payment: Payment) -> None:
+    """The same autopay attempt (same idempotency key) again, for what the invoice still owes."""
+    owed = dict((inv.id, bal) for inv, bal in invoice_balances(session, payment.account_id))
+    amount = min(payment.amount_minor, sum(owed.get(i, 0) for i in payment.invoice_ids or []))
+    if amount <= 0:
+        _mark_failed(session, payment, "abandoned", "")
+        session.commit()
+        return
+    payment.amount_minor = amount
+    _drive(session, payment, off_session=True)
 
 
 def _aware(value):
@@ -542,7 +560,8 @@ def _mark_failed(session: Session, payment: Payment, code: str, message: str) ->
     ).rowcount
     if claimed:
         session.refresh(payment)
-        if payment.purpose == "autopay":
+        # "abandoned": never charged nor declined (the customer paid another way): no mail.
+        if payment.purpose == "autopay" and code != "abandoned":
             _queue_failure_mail(session, payment)
         elif (purpose := _purpose(payment.purpose)) is not None:
             purpose.on_failure(session, payment)
@@ -773,5 +792,8 @@ def charge_autopay(session: Session, invoice: Invoice, attempt: int, run_date: d
                       autopay_attempt=attempt, run_date=run_date)
     try:
         return _start(session, payment, off_session=True)
-    except PaymentError:
+    except PaymentError as problem:
+        if problem.code == "unavailable":  # kept "interrupted": made again once it answers
+            return PayOutcome(status="interrupted", payment_id=payment.id, attempt_id=key,
+                              amount_minor=amount, currency=invoice.currency)
         return None

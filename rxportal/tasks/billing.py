@@ -29,7 +29,8 @@ def daily_billing_run():
 
 @huey.periodic_task(crontab(minute="*/10"))
 def settle_interrupted_payments() -> int:
-    """Ask the gateway what became of payments whose answer was lost (the gateway timed out)."""
+    """Ask the gateway what became of payments whose answer was lost (the gateway timed out),
+    and make again the autopay charges it never answered (it was down)."""
     from rxportal.models.billing import Payment
     from rxportal.services import payments
 
@@ -39,7 +40,8 @@ def settle_interrupted_payments() -> int:
     for account_id in account_ids:
         try:
             with db.session_scope() as session:
-                payments.settle_in_flight(session, account_id, ("interrupted",))
+                payments.settle_in_flight(session, account_id, ("interrupted",),
+                                          retry_autopay=True)
         except payments.PaymentError:
             pass  # still unreachable: next time
     return len(account_ids)

@@ -326,8 +326,7 @@ def test_an_administrator_adds_a_support_member_who_then_enrols(admin_page, brow
 
 
 def test_mail_buttons_send_a_test_mail_and_check_the_mailbox(admin_page, portal):
-    from tests.conftest import free_port
-    from tests.integration.dovecot_server import Dovecot
+    from tests.dovecot_server import DovecotServer
 
     page = admin_page
     page.goto("/admin/mail")
@@ -341,7 +340,7 @@ def test_mail_buttons_send_a_test_mail_and_check_the_mailbox(admin_page, portal)
     assert "test message" in str(portal.mail.wait_for("noc@isp.example", "test message")["Subject"])
     page.get_by_role("button", name="Check the mailbox").click()
     expect(page.get_by_role("alert").filter(has_text="No IMAP server")).to_be_visible()
-    dovecot = Dovecot(free_port(), "support@isp.example", "mailbox-pass-e2e").start()
+    dovecot = DovecotServer("support@isp.example", "mailbox-pass-e2e").start()
     try:
         page.get_by_label("IMAP server (support mailbox)").fill("127.0.0.1")
         page.get_by_label("IMAP port").fill(str(dovecot.port))
@@ -356,7 +355,7 @@ def test_mail_buttons_send_a_test_mail_and_check_the_mailbox(admin_page, portal)
         page.get_by_label("IMAP password", exact=True).fill(dovecot.password)
         page.locator("#save-mail").click()
         expect(page.locator("#imap_password-masked")).to_have_text("Stored: ••••-e2e")
-        dovecot.deliver("Help, no internet")
+        dovecot.deliver_plain("Help, no internet")
         page.get_by_role("button", name="Check the mailbox").click()
         expect(page.get_by_role("status").filter(has_text="Connected")).to_contain_text("1 messages")
     finally:

@@ -1,5 +1,6 @@
-"""The SMTP server stopped during a registration: the customer is told the mail is on its way,
-the mail waits in the outbox, and it is sent once (and only once) when the server is back."""
+"""The SMTP server stopped during a registration, and while a ticket is opened: the customer is
+told the mail is on its way (the ticket is saved), the mails wait in the outbox, and each is sent
+once (and only once) when the server is back."""
 from __future__ import annotations
 
 import time
@@ -7,8 +8,9 @@ import uuid
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import wait_ready
+from tests.e2e.conftest import login, wait_ready
 from tests.e2e.test_recovery_pages import new_account
+from tests.e2e.test_tickets_page import demo_ticket, open_new_ticket_form
 
 
 def _outbox(email: str):
@@ -46,17 +48,59 @@ def test_registration_mail_is_sent_once_the_smtp_server_is_back(page, portal):
         assert portal.mail.to(email) == []
     finally:
         portal.start_smtp()
-    # The retry is due after its backoff (minutes): bring that moment forward instead of waiting.
-    from rxportal import db
-    from rxportal.models import OutboxMail, utcnow
-
-    with db.session_scope() as session:
-        mail = session.get(OutboxMail, queued.id)
-        mail.next_attempt_at = utcnow()
-        session.add(mail)
+    _send_now([queued.id])
     # The periodic job (every minute) sends it.
     portal.mail.wait_for(email, "customer portal account", timeout=90)
     _wait(lambda: _outbox(email)[0].status == "sent", "the outbox row marked sent", 10)
     time.sleep(2)
     assert len(portal.mail.to(email)) == 1
     assert len(_outbox(email)) == 1
+
+
+def _send_now(mail_ids) -> None:
+    """The retry is due after its backoff (minutes): bring that moment forward instead of
+    waiting."""
+    from rxportal import db
+    from rxportal.models import OutboxMail, utcnow
+
+    with db.session_scope() as session:
+        for mail_id in mail_ids:
+            mail = session.get(OutboxMail, mail_id)
+            mail.next_attempt_at = utcnow()
+            session.add(mail)
+
+
+def test_a_ticket_opened_while_the_smtp_server_is_down_is_kept_and_mailed_once(page, portal):
+    subject = f"No dial tone {uuid.uuid4().hex[:6]}"
+    login(page)
+    open_new_ticket_form(page)
+    portal.stop_smtp()
+    try:
+        page.get_by_label("Subject").fill(subject)
+        page.get_by_label("Details").fill("The phone line is silent since this morning.")
+        page.get_by_role("button", name="Send ticket").click()
+        page.get_by_role("status").filter(has_text="was sent").wait_for()
+        page.locator("li.ticket-row").filter(has_text=subject).wait_for()
+        assert demo_ticket(subject).subject == subject
+        _wait(lambda: sum(m.attempts >= 1 for m in _ticket_mails(subject)) == 2,
+              "a first attempt for the mail to support and the copy to the customer", 30)
+        assert all(m.status == "queued" for m in _ticket_mails(subject))
+    finally:
+        portal.start_smtp()
+    _send_now([m.id for m in _ticket_mails(subject)])
+    portal.mail.wait_for("support@example.net", subject, timeout=90)
+    portal.mail.wait_for("demo@example.net", subject, timeout=30)
+    _wait(lambda: all(m.status == "sent" for m in _ticket_mails(subject)), "both marked sent", 10)
+    time.sleep(2)
+    assert len([m for m in portal.mail.messages if subject in str(m["Subject"])]) == 2
+    assert page.locator("li.ticket-row").filter(has_text=subject).count() == 1
+
+
+def _ticket_mails(subject: str):
+    from sqlmodel import select
+
+    from rxportal import db
+    from rxportal.models import OutboxMail
+
+    with db.session_scope() as session:
+        return session.exec(select(OutboxMail).where(OutboxMail.subject.contains(subject))).all()

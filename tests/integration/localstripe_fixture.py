@@ -39,10 +39,28 @@ def _wait_for(url: str, seconds: float = 20) -> None:
 
 
 class LocalStripe:
-    def __init__(self, port: int, process: subprocess.Popen):
-        self.port = port
-        self.process = process
+    """localstripe in its own process. Its data is kept in a file, so that `stop()` then
+    `start()` (a gateway outage) bring it back on the same port with the same customers, cards
+    and payments, as a real gateway would be."""
+
+    def __init__(self, port: int, state_file: Path):
+        self.port, self.state_file = port, state_file
         self.url = f"http://127.0.0.1:{port}"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "LocalStripe":
+        self.process = subprocess.Popen(
+            [sys.executable, str(ROOT / "scripts" / "localstripe_server.py"), "--port",
+             str(self.port), "--state-file", str(self.state_file)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _wait_for(f"{self.url}/js.stripe.com/v3/")
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+        self.process = None
 
     def clear(self) -> None:
         request = urllib.request.Request(f"{self.url}/_config/data", method="DELETE")
@@ -54,19 +72,22 @@ class LocalStripe:
         data = urlencode({"url": url, "secret": secret}).encode()
         urllib.request.urlopen(f"{self.url}/_config/webhooks/{name}", data=data, timeout=5).read()
 
+    def objects(self, what: str) -> list[dict]:
+        """Every object of a kind (payment_intents, charges, ...), as the API lists them."""
+        import json
+
+        request = urllib.request.Request(f"{self.url}/v1/{what}?limit=100",
+                                         headers={"Authorization": "Bearer sk_test_x"})
+        return json.loads(urllib.request.urlopen(request, timeout=5).read())["data"]
+
 
 @pytest.fixture(scope="session")
-def localstripe():
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, str(ROOT / "scripts" / "localstripe_server.py"), "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def localstripe(tmp_path_factory):
+    server = LocalStripe(_free_port(), tmp_path_factory.mktemp("localstripe") / "state.pickle")
     try:
-        _wait_for(f"http://127.0.0.1:{port}/js.stripe.com/v3/")
-        yield LocalStripe(port, process)
+        yield server.start()
     finally:
-        process.terminate()
-        process.wait(10)
+        server.stop()
 
 
 class GatewayProxy:

@@ -1,6 +1,8 @@
 """The billing run against localstripe: invoices issued with credit applied, autopay charged
 with a key fixed by invoice and attempt, failed autopay retried on schedule and mailed, and a
-second run for the same date changes nothing."""
+second run for the same date changes nothing, and autopay that the gateway did not answer (it
+was down) made once when it is back, by the run again or by the settling job, without a
+"payment failed" mail."""
 from __future__ import annotations
 
 from datetime import date
@@ -9,10 +11,11 @@ from sqlmodel import select
 
 from rxportal.cli import main as cli_main
 from rxportal.models import Invoice, OutboxMail, Transaction
-from rxportal.models.billing import Payment
+from rxportal.models.billing import Payment, PaymentMethod
 from rxportal.services import billing_run, ledger, payments
+from rxportal.tasks.billing import settle_interrupted_payments
 from tests.billing_factory import collect_card, make_account
-from tests.integration.localstripe_fixture import localstripe, stripe_env  # noqa: F401
+from tests.integration.localstripe_fixture import gateway_proxy, localstripe, stripe_env  # noqa: F401
 
 DAY = date(2026, 3, 1)
 
@@ -100,3 +103,71 @@ def test_cli_billing_run_for_a_date(session, stripe_env, capsys):
     assert "1 invoices issued" in capsys.readouterr().out
     assert cli_main(["billing-run", "--date", "2026-03-01"]) == 0
     assert "0 invoices issued" in capsys.readouterr().out
+
+
+def _autopay_during_an_outage(session, gateway_proxy):
+    account = make_account(session, invoices=(), billing_day=1)
+    collect_card(session, account.id, autopay=True)
+    gateway_proxy.down = True
+    first = billing_run.run(DAY)
+    assert (first.invoiced, first.charged, first.failed, first.interrupted) == (1, 0, 0, 1)
+    assert ledger.amount_due(session, account.id)[0] > 0
+    [payment] = session.exec(select(Payment).where(Payment.account_id == account.id)).all()
+    assert (payment.status, payment.gateway_ref) == ("interrupted", "")
+    # Still down: the next run and the settling job change nothing, and say nothing to anyone.
+    assert billing_run.run(DAY).charged == 0
+    settle_interrupted_payments.call_local()
+    session.refresh(payment)
+    assert payment.status == "interrupted"
+    gateway_proxy.down = False
+    return account, payment
+
+
+def _charged_once(session, account, payment, localstripe):
+    session.refresh(payment)
+    assert payment.status == "succeeded"
+    assert ledger.amount_due(session, account.id) == (0, 0)
+    assert len(session.exec(select(Payment).where(Payment.account_id == account.id)).all()) == 1
+    assert _succeeded_intents(localstripe, payment.gateway_ref) == 1
+    assert not [m for m in session.exec(select(OutboxMail)).all()
+                if "did not go through" in m.subject]
+    before = snapshot(session)
+    assert billing_run.run(DAY).charged == 0
+    settle_interrupted_payments.call_local()
+    assert snapshot(session) == before
+
+
+def test_autopay_interrupted_by_an_outage_is_charged_once_by_the_next_run(session, gateway_proxy,
+                                                                         localstripe):
+    account, payment = _autopay_during_an_outage(session, gateway_proxy)
+    again = billing_run.run(DAY)
+    assert (again.charged, again.interrupted) == (1, 0)
+    _charged_once(session, account, payment, localstripe)
+
+
+def test_autopay_interrupted_by_an_outage_is_charged_once_by_the_settling_job(
+        session, gateway_proxy, localstripe):
+    account, payment = _autopay_during_an_outage(session, gateway_proxy)
+    settle_interrupted_payments.call_local()
+    _charged_once(session, account, payment, localstripe)
+
+
+def test_autopay_interrupted_then_paid_by_the_customer_is_dropped_quietly(session, gateway_proxy,
+                                                                         localstripe):
+    account, payment = _autopay_during_an_outage(session, gateway_proxy)
+    card = session.get(PaymentMethod, payment.method_id)
+    payments.pay(session, account.id, attempt_id=payments.new_attempt_id(),
+                 purpose="amount_due", method_id=card.id)
+    session.refresh(payment)
+    assert (payment.status, payment.failure_code) == ("failed", "abandoned")
+    assert ledger.amount_due(session, account.id) == (0, 0)
+    assert billing_run.run(DAY).charged == 0
+    assert not [m for m in session.exec(select(OutboxMail)).all()
+                if "did not go through" in m.subject]
+
+
+def _succeeded_intents(localstripe, ref: str) -> int:
+    """PaymentIntents in localstripe that succeeded for the same customer as `ref`."""
+    intents = localstripe.objects("payment_intents")
+    customer = next(i["customer"] for i in intents if i["id"] == ref)
+    return len([i for i in intents if i["customer"] == customer and i["status"] == "succeeded"])

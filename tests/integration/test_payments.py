@@ -290,3 +290,26 @@ def test_another_customer_is_refused_every_id(session, stripe_env):
             refused()
     assert session.get(PaymentMethod, card.id).removed_at is None
     assert ledger.amount_due(session, demo2.id) == (4000, 1)
+
+
+def test_gateway_stopped_and_started_again_the_retry_charges_once(session, stripe_env):
+    """localstripe itself stopped (connection refused), then started on the same port with its
+    data: the same attempt, retried, charges once."""
+    account = make_account(session, invoices=(6500,))
+    card = collect_card(session, account.id)
+    attempt = payments.new_attempt_id()
+    stripe_env.stop()
+    try:
+        with pytest.raises(PaymentError) as error:
+            payments.pay(session, account.id, attempt_id=attempt, purpose="amount_due",
+                         method_id=card.id)
+        assert error.value.code == "unavailable"
+        assert _payments_ledger(session, account.id) == []
+    finally:
+        stripe_env.start()
+    outcome = payments.pay(session, account.id, attempt_id=attempt, purpose="amount_due",
+                           method_id=card.id)
+    assert outcome.status == "succeeded"
+    assert len(_payments_ledger(session, account.id)) == 1
+    assert _charges(stripe_env.url) == 1
+    assert [i["status"] for i in stripe_env.objects("payment_intents")] == ["succeeded"]

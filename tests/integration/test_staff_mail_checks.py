@@ -3,13 +3,13 @@ Dovecot on loopback, and ports where nothing listens."""
 from __future__ import annotations
 
 import pytest
-from tests.integration.dovecot_server import Dovecot
 
 from rxportal.services import staff_mail, staff_settings
 from rxportal.services import settings as isp_settings
 from rxportal.services.staff_mail import MailCheckFailed
 
 from tests.conftest import free_port
+from tests.dovecot_server import DovecotServer
 
 
 def set_values(session, **values):
@@ -20,7 +20,7 @@ def set_values(session, **values):
 
 @pytest.fixture()
 def dovecot():
-    server = Dovecot(free_port(), "support@example.net", "mailbox-pass").start()
+    server = DovecotServer("support@example.net", "mailbox-pass").start()
     yield server
     server.stop()
 
@@ -79,7 +79,7 @@ def test_check_mailbox_counts_messages(session, dovecot):
     set_values(session, imap_host="127.0.0.1", imap_port=dovecot.port, imap_tls="none",
                imap_user=dovecot.user, imap_password=dovecot.password, imap_folder="INBOX")
     assert staff_mail.check_mailbox(session).messages == 0
-    dovecot.deliver("Help, no internet")
+    dovecot.deliver_plain("Help, no internet")
     report = staff_mail.check_mailbox(session)
     assert report.messages == 1 and report.unseen == 1 and report.folder == "INBOX"
 
