@@ -82,11 +82,11 @@ class SessionState(rx.State):
         values = isp_settings.get_many(
             session, ["isp_name", "default_language", "page_tickets", "page_usage",
                       "page_contracts"])
-        self.isp_name = values["isp_name"]
-        self.default_lang = i18n.normalize_language(values["default_language"])
-        self.show_tickets = bool(values["page_tickets"])
-        self.show_usage = bool(values["page_usage"])
-        self.show_contracts = bool(values["page_contracts"])
+        self._assign_changed(
+            isp_name=values["isp_name"],
+            default_lang=i18n.normalize_language(values["default_language"]),
+            show_tickets=bool(values["page_tickets"]), show_usage=bool(values["page_usage"]),
+            show_contracts=bool(values["page_contracts"]))
 
     def _load_layout(self, session, user: auth.CurrentUser) -> None:
         from rxportal.models import Account
@@ -94,10 +94,18 @@ class SessionState(rx.State):
         account = session.get(Account, user.account_id)
         figures = ledger.figures(session, user.account_id)
         country = isp_settings.get(session, "country")
-        self.username = user.username
-        self.account_name = account.name if account else ""
-        self.amount_due_text = i18n.format_money(
-            figures.amount_due, figures.currency, self.ui_lang, country)
+        self._assign_changed(
+            username=user.username, account_name=account.name if account else "",
+            amount_due_text=i18n.format_money(figures.amount_due, figures.currency,
+                                              self.ui_lang, country))
+
+    def _assign_changed(self, **values) -> None:
+        """Set only the vars whose value changed. Any assignment marks a var dirty, and
+        `default_lang` or `lang` dirty recomputes every text of the usage and tickets states
+        that follow `ui_lang` (the usage chart too) and sends them again, on every page load."""
+        for name, value in values.items():
+            if getattr(self, name) != value:
+                setattr(self, name, value)
 
     @rx.event
     def check_login(self):
