@@ -16,6 +16,8 @@ from rxportal.models.core import Invoice, Transaction
 Index("ix_transaction_account_time_amount", Transaction.account_id, Transaction.occurred_at,
       Transaction.amount_minor)
 Index("ix_invoice_account_issued", Invoice.account_id, Invoice.issued_on)
+# The amount due sums the open invoices only: an account with years of paid ones reads just those.
+Index("ix_invoice_account_status", Invoice.account_id, Invoice.status)
 
 __all__ = ["GatewayCustomer", "PaymentMethod", "Payment", "Refund", "WebhookEvent"]
 

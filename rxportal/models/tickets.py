@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import Column, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlalchemy.dialects import mysql
 from sqlmodel import Field, SQLModel
 
@@ -25,7 +25,9 @@ STATUS_CLOSED = "closed"
 
 
 class Ticket(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("account_id", "client_key", name="uq_ticket_client_key"),)
+    # The list pages one account's tickets by last activity (the index gives that order).
+    __table_args__ = (UniqueConstraint("account_id", "client_key", name="uq_ticket_client_key"),
+                      Index("ix_ticket_account_activity", "account_id", "last_activity_at", "id"))
     id: Optional[int] = Field(default=None, primary_key=True)
     number: Optional[int] = Field(default=None, index=True, unique=True)  # shown as #n
     account_id: int = Field(foreign_key="account.id", index=True)

@@ -147,11 +147,10 @@ def load_for_session(token: str, lang: str, tx_page: int = 0, inv_page: int = 0)
 
     if not token:
         return None, None
-    with db.session_scope() as session:
+    with db.session_scope() as session:  # one connection from the pool for both
         user = auth.current_user(session, token)
-    if user is None:
-        return None, None
-    with db.session_scope() as session:
+        if user is None:
+            return None, None
         return user, view(session, user.account_id, lang, tx_page, inv_page)
 
 

@@ -39,41 +39,48 @@ def invoice_balances_query(account_id: int):
     )
 
 
-def amount_due(session: Session, account_id: int) -> tuple[int, int]:
-    """(amount due, number of open invoices with something still owed)."""
+def _amount_due_columns(account_id: int):
+    """(amount due, number of open invoices with something still owed), as SQL."""
     balances = invoice_balances_query(account_id).subquery()
     owed = case((balances.c.balance > 0, balances.c.balance), else_=0)
-    total, count = session.exec(
-        select(
-            func.coalesce(func.sum(owed), 0),
-            func.coalesce(func.sum(case((balances.c.balance > 0, 1), else_=0)), 0),
-        )
-    ).one()
+    return (select(func.coalesce(func.sum(owed), 0)).scalar_subquery(),
+            select(func.coalesce(func.sum(case((balances.c.balance > 0, 1), else_=0)), 0))
+            .scalar_subquery())
+
+
+def _total_balance_column(account_id: int):
+    return select(func.coalesce(func.sum(Transaction.amount_minor), 0)).where(
+        Transaction.account_id == account_id).scalar_subquery()
+
+
+def _services_total_column(account_id: int):
+    return select(func.coalesce(func.sum(AccountService.price_minor), 0)).where(
+        AccountService.account_id == account_id, AccountService.status == "active"
+    ).scalar_subquery()
+
+
+def amount_due(session: Session, account_id: int) -> tuple[int, int]:
+    """(amount due, number of open invoices with something still owed)."""
+    total, count = session.exec(select(*_amount_due_columns(account_id))).one()
     return int(total), int(count)
 
 
 def total_balance(session: Session, account_id: int) -> int:
-    total = session.exec(
-        select(func.coalesce(func.sum(Transaction.amount_minor), 0)).where(
-            Transaction.account_id == account_id
-        )
-    ).one()
-    return int(total)
+    return int(session.exec(select(_total_balance_column(account_id))).one())
 
 
 def services_total(session: Session, account_id: int) -> int:
-    total = session.exec(
-        select(func.coalesce(func.sum(AccountService.price_minor), 0)).where(
-            AccountService.account_id == account_id, AccountService.status == "active"
-        )
-    ).one()
-    return int(total)
+    return int(session.exec(select(_services_total_column(account_id))).one())
 
 
 def next_cycle_amount(session: Session, account_id: int, balance: int | None = None) -> int:
     balance = total_balance(session, account_id) if balance is None else balance
-    credit = min(0, balance)
-    return max(0, services_total(session, account_id) + credit)
+    return _with_credit(services_total(session, account_id), balance)
+
+
+def _with_credit(services: int, balance: int) -> int:
+    """The next cycle's services, less any credit (a negative balance), never below zero."""
+    return max(0, services + min(0, balance))
 
 
 def figures(session: Session, account_id: int, today: date | None = None) -> Figures:
@@ -81,13 +88,15 @@ def figures(session: Session, account_id: int, today: date | None = None) -> Fig
     if account is None:
         raise LookupError("account not found")
     today = today or date.today()
-    due, open_count = amount_due(session, account_id)
-    balance = total_balance(session, account_id)
+    # One round trip: every page shows the amount due, and each query waits on the database.
+    due, open_count, balance, services = session.exec(select(
+        *_amount_due_columns(account_id), _total_balance_column(account_id),
+        _services_total_column(account_id))).one()
     return Figures(
         currency=account.currency,
-        amount_due=due,
-        open_invoices=open_count,
-        total_balance=balance,
-        next_cycle_amount=next_cycle_amount(session, account_id, balance),
+        amount_due=int(due),
+        open_invoices=int(open_count),
+        total_balance=int(balance),
+        next_cycle_amount=_with_credit(int(services), int(balance)),
         next_billing_date=periods.next_period_start(account.billing_day, today),
     )

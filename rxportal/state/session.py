@@ -84,15 +84,14 @@ class SessionState(rx.State):
     def _load_branding(self, session) -> None:
         values = isp_settings.get_many(
             session, ["isp_name", "default_language", "page_tickets", "page_usage",
-                      "page_contracts"])
-        self.isp_name = values["isp_name"]
-        self.default_lang = i18n.normalize_language(values["default_language"])
-        self.show_tickets = bool(values["page_tickets"])
-        self.show_usage = bool(values["page_usage"])
-        self.show_contracts = bool(values["page_contracts"])
-        rules = passwords.rules(session)
-        self.password_min_length = rules.min_length
-        self.password_refuse_common = rules.refuse_common
+                      "page_contracts", *passwords.RULE_SETTINGS])
+        rules = passwords.rules_from(values)
+        self._assign_changed(
+            isp_name=values["isp_name"],
+            default_lang=i18n.normalize_language(values["default_language"]),
+            show_tickets=bool(values["page_tickets"]), show_usage=bool(values["page_usage"]),
+            show_contracts=bool(values["page_contracts"]),
+            password_min_length=rules.min_length, password_refuse_common=rules.refuse_common)
 
     def _load_layout(self, session, user: auth.CurrentUser) -> None:
         from rxportal.models import Account
@@ -100,10 +99,18 @@ class SessionState(rx.State):
         account = session.get(Account, user.account_id)
         figures = ledger.figures(session, user.account_id)
         country = isp_settings.get(session, "country")
-        self.username = user.username
-        self.account_name = account.name if account else ""
-        self.amount_due_text = i18n.format_money(
-            figures.amount_due, figures.currency, self.ui_lang, country)
+        self._assign_changed(
+            username=user.username, account_name=account.name if account else "",
+            amount_due_text=i18n.format_money(figures.amount_due, figures.currency,
+                                              self.ui_lang, country))
+
+    def _assign_changed(self, **values) -> None:
+        """Set only the vars whose value changed. Any assignment marks a var dirty, and
+        `default_lang` or `lang` dirty recomputes every text of the usage and tickets states
+        that follow `ui_lang` (the usage chart too) and sends them again, on every page load."""
+        for name, value in values.items():
+            if getattr(self, name) != value:
+                setattr(self, name, value)
 
     @rx.event
     def check_login(self):

@@ -217,6 +217,15 @@ class UsageState(SessionState):
         )
         return figure
 
+    def __getstate__(self):
+        """What the state manager stores (Redis, disk), without the cached chart. Reflex loads
+        this state for every event of every page (its texts follow SessionState.ui_lang), and
+        unpickling a plotly Figure re-validates its whole template: 20-100 ms of CPU per event
+        (bench/README.md). The chart is rebuilt from `periods` when the page needs it."""
+        fields = dict(super().__getstate__())
+        fields.pop(type(self).computed_vars["chart"]._cache_attr, None)
+        return fields
+
     def _cap_of(self, row: dict) -> int:
         """The cap of a past period: the plan's, plus the top-offs bought in it."""
         return self.plan_cap_bytes + int(row.get("topoff", 0))

@@ -1,0 +1,113 @@
+"""What each event costs in state: with Redis, Reflex unpickles the page's state, its parents and
+every state whose computed vars follow theirs (the usage and tickets pages follow
+SessionState.ui_lang) for every event, and recomputes and resends a computed var whenever a var
+it reads is assigned. bench/bench_websocket.py measures the effect; these pin the causes."""
+from __future__ import annotations
+
+import inspect
+import pickle
+
+import pytest
+
+from rxportal.services import auth
+
+
+@pytest.fixture()
+def demo(session, monkeypatch):
+    from rxportal.demo import load_all
+    from tests.conftest import free_port
+
+    monkeypatch.setenv("STRIPE_API_BASE", f"http://127.0.0.1:{free_port()}")  # no gateway call
+    ctx = load_all(session)
+    session.commit()
+    return ctx
+
+
+def logged_in_tree(session, username="demo"):
+    from reflex.state import State
+
+    from rxportal.state.session import SessionState
+
+    root = State(_reflex_internal_init=True)
+    token = auth.login(session, username, "correct-horse-demo").token
+    session.commit()
+    root.get_substate(SessionState.get_full_name().split(".")).session_token = token
+    return root
+
+
+def substate(root, state_class):
+    return root.get_substate(state_class.get_full_name().split("."))
+
+
+def call(state, name, *args):
+    result = type(state).event_handlers[name].fn(state, *args)
+    return list(result) if inspect.isgenerator(result) else result
+
+
+def test_the_usage_state_is_stored_without_its_plotly_chart(session, demo):
+    from reflex.state import BaseState
+
+    from rxportal.state.usage import UsageState
+
+    usage = substate(logged_in_tree(session), UsageState)
+    call(usage, "load_usage")
+    shown = usage.chart.to_plotly_json()
+    assert len(usage.periods) == 12 and shown["data"]
+
+    stored = usage._serialize()
+    assert b"plotly" not in stored and len(stored) < 8_000
+    # Storing does not drop the cache of the state being used.
+    assert UsageState.computed_vars["chart"]._cache_attr in vars(usage)
+    loaded = BaseState._deserialize(data=stored)
+    assert loaded.periods == usage.periods
+    assert UsageState.computed_vars["chart"]._cache_attr not in vars(loaded)
+    # The parent is not pickled with a substate: give the loaded one the same parent.
+    loaded.parent_state = usage.parent_state
+    assert loaded.chart.to_plotly_json() == shown
+
+
+def test_a_page_load_with_nothing_changed_leaves_the_usage_and_tickets_texts_alone(session, demo):
+    from rxportal.state.session import SessionState
+    from rxportal.state.tickets import TicketsState
+    from rxportal.state.usage import UsageState
+
+    root = logged_in_tree(session)
+    call(substate(root, SessionState), "check_login")
+    usage = substate(root, UsageState)
+    call(usage, "load_usage")
+    usage.chart  # noqa: B018 - computed and cached, as the page does
+    root._clean()
+
+    call(substate(root, SessionState), "check_login")  # the next page of the same customer
+
+    assert not usage.dirty_vars and not substate(root, TicketsState).dirty_vars
+    assert UsageState.computed_vars["chart"]._cache_attr in vars(usage)
+    assert "ui_lang" not in substate(root, SessionState).dirty_vars
+
+
+def test_a_language_switch_still_relabels_the_usage_page(session, demo):
+    from rxportal.state.session import SessionState
+    from rxportal.state.usage import UsageState
+
+    root = logged_in_tree(session)
+    session_state = substate(root, SessionState)
+    call(session_state, "check_login")
+    usage = substate(root, UsageState)
+    call(usage, "load_usage")
+    english = usage.chart.to_plotly_json()["data"][0]["name"]
+    root._clean()
+
+    call(session_state, "set_language", "fr")
+
+    assert "chart" in usage.dirty_vars
+    assert usage.chart.to_plotly_json()["data"][0]["name"] != english
+
+
+def test_pickle_of_a_state_tree_stays_loadable(session, demo):
+    """The stored form is plain pickle: a field's value of any page round-trips."""
+    from rxportal.state.billing import BillingState
+
+    billing = substate(logged_in_tree(session), BillingState)
+    call(billing, "load_billing")
+    schema, loaded = pickle.loads(billing._serialize())
+    assert loaded.invoices == billing.invoices and loaded.amount_due == billing.amount_due
