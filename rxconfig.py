@@ -4,6 +4,8 @@ import os
 
 import reflex as rx
 
+from rxportal.frontend_build import SlimRadixThemes
+
 
 def _respawn_failed_workers() -> None:
     """Granian, Reflex's production server, stops the WHOLE app when one backend worker dies
@@ -30,21 +32,6 @@ def _respawn_failed_workers() -> None:
 _respawn_failed_workers()
 
 
-class _RadixThemes(rx.plugins.RadixThemesPlugin):
-    """Radix Themes with only the colour scales the portal uses, when RXPORTAL_RADIX_COLORS lists
-    them (e.g. "indigo,slate,gray,red,amber,green"): Radix's documented split import instead of
-    its 812 KB styles.css, whose 31 colour scales are 35 KB of the 86 KB it weighs compressed
-    (see bench/README.md). Unset: the whole stylesheet, as Reflex ships it."""
-
-    def get_stylesheet_paths(self, **context):
-        colors = [c.strip() for c in os.environ.get("RXPORTAL_RADIX_COLORS", "").split(",")
-                  if c.strip().isalpha()]
-        if not self.enabled or not colors:
-            return super().get_stylesheet_paths(**context)
-        return ("@radix-ui/themes/tokens/base.css",
-                *(f"@radix-ui/themes/tokens/colors/{c}.css" for c in colors),
-                "@radix-ui/themes/components.css", "@radix-ui/themes/utilities.css")
-
 _port = int(os.environ.get("RXPORTAL_PORT", "3000"))
 
 config = rx.Config(
@@ -58,6 +45,8 @@ config = rx.Config(
     redis_url=os.environ.get("REDIS_URL") or None,
     telemetry_enabled=False,
     show_built_with_reflex=False,
-    plugins=[_RadixThemes(theme=rx.theme(accent_color="indigo", radius="medium"))],
+    plugins=[SlimRadixThemes(theme=rx.theme(accent_color="indigo", radius="medium"))],
     disable_plugins=["reflex.plugins.sitemap.SitemapPlugin"],
+    # Brotli sidecars next to the gzip ones, for the browsers that accept it.
+    frontend_compression_formats=["brotli", "gzip"],
 )

@@ -27,8 +27,8 @@ FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-backgroun
          "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 BUDGET_SCORE = 90
 BUDGET_KB = 250
-# The trimmed Radix stylesheet (rxconfig.py): only these colour scales.
-SLIM_COLORS = os.environ.get("RXPORTAL_BENCH_SLIM_COLORS", "indigo,slate,gray,red,amber,green")
+# RXPORTAL_BENCH_COMPARE=1: also build with Radix's whole stylesheet (rxportal/frontend_build.py).
+COMPARE_FULL_CSS = os.environ.get("RXPORTAL_BENCH_COMPARE") == "1"
 DEBUG_PORT = int(os.environ.get("RXPORTAL_BENCH_DEBUG_PORT", "3899"))
 
 
@@ -115,14 +115,15 @@ def main() -> None:
     if not LIGHTHOUSE.exists():
         sys.exit("lighthouse is missing: run `make install` (tools/package.json)")
     configured = os.environ.get("RXPORTAL_RADIX_COLORS")
-    rows = measure(f"as configured ({'colours ' + configured if configured else 'full Radix styles.css'})")
-    os.environ["RXPORTAL_RADIX_COLORS"] = SLIM_COLORS
-    try:
-        rows += measure(f"trimmed (RXPORTAL_RADIX_COLORS={SLIM_COLORS})")
-    finally:
-        os.environ.pop("RXPORTAL_RADIX_COLORS", None)
-        if configured:
-            os.environ["RXPORTAL_RADIX_COLORS"] = configured
+    rows = measure(f"as configured ({'colours ' + configured if configured else 'trimmed Radix CSS'})")
+    if COMPARE_FULL_CSS:
+        os.environ["RXPORTAL_RADIX_COLORS"] = "all"
+        try:
+            rows += measure("whole Radix stylesheet (RXPORTAL_RADIX_COLORS=all)")
+        finally:
+            os.environ.pop("RXPORTAL_RADIX_COLORS", None)
+            if configured:
+                os.environ["RXPORTAL_RADIX_COLORS"] = configured
     record("First load in Lighthouse 12.2.3, phone profile (bench_lighthouse.py)", rows)
 
 

@@ -13,8 +13,9 @@ app = rx.App(
     stylesheets=["/portal.css"],
     html_lang="en",
     head_components=[rx.el.meta(name="viewport", content="width=device-width, initial-scale=1"),
-                     # Billing: Stripe.js loader and Card Element helpers (assets/billing.js).
-                     rx.el.script(src="/billing.js")],
+                     # Billing: Stripe.js loader and Card Element helpers (assets/billing.js);
+                     # deferred, so it does not hold up the first paint of every page.
+                     rx.el.script(src="/billing.js", defer=True)],
     api_transformer=build_api(),
     backend_exception_handler=backend_exception_handler,
 )

@@ -38,8 +38,31 @@ class SecurityHeaders:
         return await self.app(scope, receive, send_with_headers)
 
 
+class CacheHashedAssets:
+    """ASGI middleware: the build's /assets/ files carry a content hash in their name, so a
+    browser may keep them for a year (a new build links new names); Reflex sends no
+    Cache-Control, which makes every visit download the scripts and the stylesheet again."""
+
+    HEADER = (b"cache-control", b"public, max-age=31536000, immutable")
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or not scope["path"].startswith("/assets/"):
+            return await self.app(scope, receive, send)
+
+        async def send_with_cache(message):
+            if message["type"] == "http.response.start" and message["status"] == 200:
+                message["headers"] = [*message.get("headers", []), self.HEADER]
+            await send(message)
+
+        return await self.app(scope, receive, send_with_cache)
+
+
 def build_api() -> Starlette:
     routes = []
     for module in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         routes.extend(importlib.import_module(f"{__name__}.{module.name}").routes)
-    return Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)])
+    return Starlette(routes=routes, middleware=[Middleware(SecurityHeaders),
+                                                  Middleware(CacheHashedAssets)])

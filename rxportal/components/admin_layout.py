@@ -9,7 +9,7 @@ import reflex as rx
 
 from rxportal.components.forms import language_select
 from rxportal.components.i18n import t
-from rxportal.components.layout import page_tab_title, page_title, shell
+from rxportal.components.layout import named_after, page_tab_title, page_title, shell
 from rxportal.state.admin import StaffState
 
 NAV_WIDTH = "230px"
@@ -131,8 +131,7 @@ def admin_template(route: str, title: str, area: str, on_load: list | None = Non
         def wrapped() -> rx.Component:
             return admin_layout(page())
 
-        wrapped.__name__ = f"admin_{page.__name__}"
-        return wrapped
+        return named_after(wrapped, page, f"admin_{page.__name__}")
 
     return decorator
 
@@ -154,8 +153,7 @@ def admin_public_template(route: str, title: str, on_load: list | None = None) -
                 min_height="100vh", background="var(--gray-3)", lang=StaffState.ui_lang,
             )
 
-        wrapped.__name__ = f"admin_{page.__name__}"
-        return wrapped
+        return named_after(wrapped, page, f"admin_{page.__name__}")
 
     return decorator
 

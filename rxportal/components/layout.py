@@ -160,6 +160,15 @@ def page_tab_title(title: str) -> rx.Var:
     return t(title, strict=False) + " · " + SessionState.isp_name
 
 
+def named_after(wrapped: Callable, page: Callable, name: str) -> Callable:
+    """Give the registered page function its page's name and module: Reflex writes a page's
+    components into a JavaScript module named after that Python module, so without this every
+    page would share one (the layout's) and each page would download all of them."""
+    wrapped.__name__ = wrapped.__qualname__ = name
+    wrapped.__module__ = page.__module__
+    return wrapped
+
+
 def template(route: str, title: str, on_load: list | None = None) -> Callable:
     """Register a customer page: inside the layout, with the session checked on load."""
 
@@ -169,8 +178,7 @@ def template(route: str, title: str, on_load: list | None = None) -> Callable:
         def wrapped() -> rx.Component:
             return layout(page())
 
-        wrapped.__name__ = page.__name__
-        return wrapped
+        return named_after(wrapped, page, page.__name__)
 
     return decorator
 
@@ -200,7 +208,6 @@ def public_template(route: str, title: str, on_load: list | None = None) -> Call
         def wrapped() -> rx.Component:
             return public_layout(page())
 
-        wrapped.__name__ = page.__name__
-        return wrapped
+        return named_after(wrapped, page, page.__name__)
 
     return decorator

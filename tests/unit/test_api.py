@@ -23,3 +23,20 @@ def test_an_attachment_id_in_other_digits_is_not_found_not_a_crash(session):
     client = TestClient(build_api(), raise_server_exceptions=True)
     answer = client.get("/ticket-files/%C2%B2?sig=abc")
     assert answer.status_code == 404
+
+
+def test_hashed_build_assets_are_cached_for_a_year_and_nothing_else():
+    from starlette.applications import Starlette
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    from rxportal.api import CacheHashedAssets
+
+    ok = lambda request: PlainTextResponse("x")  # noqa: E731
+    app = CacheHashedAssets(Starlette(routes=[Route("/assets/entry-Ab12Cd34.js", ok),
+                                              Route("/billing.js", ok)]))
+    client = TestClient(app)
+    assert client.get("/assets/entry-Ab12Cd34.js").headers["cache-control"] == (
+        "public, max-age=31536000, immutable")
+    assert "cache-control" not in client.get("/assets/missing.js").headers  # a 404
+    assert "cache-control" not in client.get("/billing.js").headers  # not hashed: may change

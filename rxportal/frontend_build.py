@@ -1,0 +1,71 @@
+"""What the production frontend build ships (used by rxconfig.py; nothing here runs at request time).
+
+Radix Themes' styles.css is 700 KB unpacked (81 KB compressed, render-blocking on every page):
+31 colour scales and the rules of about 60 components. The portal uses eight scales and a
+third of the components, so the plugin below imports Radix's documented split files with only
+those scales, and after the build drops the component rules no page can match
+(scripts/trim_radix_css.mjs). bench/README.md has the figures.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+from pathlib import Path
+
+import reflex as rx
+
+ROOT = Path(__file__).resolve().parent.parent
+TRIM_SCRIPT = ROOT / "scripts" / "trim_radix_css.mjs"
+
+# Every colour the pages use: `color_scheme="..."` values, the theme's accent (indigo) and
+# the grey Radix pairs with it (slate). tests/unit/test_frontend_build.py checks the code
+# against this list.
+PORTAL_COLORS = ("indigo", "slate", "gray", "red", "amber", "green", "orange", "blue")
+
+logger = logging.getLogger(__name__)
+
+
+def radix_colors() -> tuple[str, ...] | None:
+    """The colour scales to ship: RXPORTAL_RADIX_COLORS (a comma list, or "all" for the whole
+    stylesheet as Reflex ships it), else the portal's own."""
+    wanted = os.environ.get("RXPORTAL_RADIX_COLORS", "").strip()
+    if wanted == "all":
+        return None
+    colors = tuple(c.strip() for c in wanted.split(",") if c.strip().isalpha())
+    return colors or PORTAL_COLORS
+
+
+def trim_enabled() -> bool:
+    return os.environ.get("RXPORTAL_RADIX_COLORS", "").strip() != "all"
+
+
+class SlimRadixThemes(rx.plugins.RadixThemesPlugin):
+    """Radix Themes with only the colour scales and component styles the portal uses."""
+
+    def get_frontend_dependencies(self, **context):
+        """None: Reflex would also put Radix's whole namespace on `window.__reflex` (for
+        rx.dynamic, which the portal does not use), and so every component into the first
+        chunk of every page. The components' own imports still install the package."""
+        return ()
+
+    def get_stylesheet_paths(self, **context):
+        colors = radix_colors()
+        if not self.enabled or colors is None:
+            return super().get_stylesheet_paths(**context)
+        return ("@radix-ui/themes/tokens/base.css",
+                *(f"@radix-ui/themes/tokens/colors/{c}.css" for c in colors),
+                "@radix-ui/themes/components.css", "@radix-ui/themes/utilities.css")
+
+    def post_build(self, **context):
+        static_dir = Path(context["static_dir"])
+        if not self.enabled or not trim_enabled():
+            return
+        from reflex.utils import prerequisites
+
+        web_dir = prerequisites.get_web_dir()
+        result = subprocess.run(["node", str(TRIM_SCRIPT), str(web_dir), str(static_dir)],
+                                capture_output=True, text=True, check=False)
+        if result.returncode != 0:  # a failed trim must not ship a half-written stylesheet
+            raise RuntimeError(f"trim_radix_css.mjs failed: {result.stderr.strip()}")
+        logger.info(result.stdout.strip() or result.stderr.strip())

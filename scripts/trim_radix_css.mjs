@@ -1,0 +1,113 @@
+// Drop from the built stylesheets the Radix Themes component rules that no page can match.
+//
+// Radix ships components.css whole (≈430 KB unpacked): every rule of every component, used or
+// not. Each component's JavaScript names its classes as literals ("rt-Button", "rt-BaseMenuItem"),
+// so the classes a page can ever carry are the `rt-PascalCase` strings of the JavaScript the
+// pages import statically (the react-router manifest lists it; the lazily loaded full Radix
+// namespace, for dynamic components the portal does not use, is left out on purpose). A
+// selector that needs a component class absent from that JavaScript can never match: it goes.
+// The trimmed file gets a new content hash (browsers cache assets for good).
+//
+// usage: node trim_radix_css.mjs <.web directory> <built client directory>
+import { createHash } from "node:crypto";
+import { readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join, relative, resolve } from "node:path";
+
+const COMPONENT_CLASS = /\.rt-([A-Z][A-Za-z0-9]*)/g;
+const COMPONENT_LITERAL = /rt-[A-Z][A-Za-z0-9]*/g;
+
+// The selector without the arguments of :where(), :not(), :has()... : those may name classes
+// a matching element does not need, so only the classes outside them decide.
+export function requiredPart(selector) {
+  let depth = 0;
+  let out = "";
+  for (const char of selector) {
+    if (char === "(") depth += 1;
+    else if (char === ")") depth -= 1;
+    else if (depth === 0) out += char;
+  }
+  return out;
+}
+
+export function canMatch(selector, usedClasses) {
+  for (const [, name] of requiredPart(selector).matchAll(COMPONENT_CLASS)) {
+    if (!usedClasses.has(`rt-${name}`)) return false;
+  }
+  return true;
+}
+
+export function trimCss(postcss, css, usedClasses) {
+  const root = postcss.parse(css);
+  root.walkRules((rule) => {
+    if (rule.parent?.type === "atrule" && /keyframes$/i.test(rule.parent.name)) return;
+    const live = rule.selectors.filter((s) => canMatch(s, usedClasses));
+    if (live.length === 0) rule.remove();
+    else if (live.length < rule.selectors.length) rule.selectors = live;
+  });
+  let emptied = true;
+  while (emptied) {  // an @media or @layer left empty goes too, then its parent
+    emptied = false;
+    root.walkAtRules((atRule) => {
+      if (atRule.nodes && atRule.nodes.length === 0) {
+        atRule.remove();
+        emptied = true;
+      }
+    });
+  }
+  return root.toString();
+}
+
+function staticJavaScript(clientDir) {
+  const assets = join(clientDir, "assets");
+  const manifestFile = readdirSync(assets).find((f) => /^manifest-.*\.js$/.test(f));
+  if (!manifestFile) return null;
+  const text = readFileSync(join(assets, manifestFile), "utf8");
+  const manifest = JSON.parse(text.slice(text.indexOf("{"), text.lastIndexOf("}") + 1));
+  const files = new Set();
+  for (const part of [manifest.entry, ...Object.values(manifest.routes)]) {
+    for (const url of [part.module, ...(part.imports || [])]) files.add(url);
+  }
+  return [...files].map((url) => join(clientDir, url.replace(/^\//, "")));
+}
+
+function textFiles(dir) {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return textFiles(path);
+    return /\.(html|js|json|css)$/.test(name) ? [path] : [];
+  });
+}
+
+function main([webDir, clientDir]) {
+  const postcss = createRequire(join(resolve(webDir), "package.json"))("postcss");
+  const scripts = staticJavaScript(clientDir);
+  if (!scripts) {
+    console.error("trim_radix_css: no react-router manifest found; stylesheets left whole");
+    return;
+  }
+  const used = new Set(scripts.flatMap((f) => readFileSync(f, "utf8").match(COMPONENT_LITERAL) || []));
+  const assets = join(clientDir, "assets");
+  const renames = [];
+  for (const name of readdirSync(assets).filter((f) => f.endsWith(".css"))) {
+    const before = readFileSync(join(assets, name), "utf8");
+    const after = trimCss(postcss, before, used);
+    if (after === before) continue;
+    const hash = createHash("sha256").update(after).digest("base64url").slice(0, 8);
+    const renamed = name.replace(/-[A-Za-z0-9_-]{8}\.css$/, `-${hash}.css`);
+    writeFileSync(join(assets, name), after);
+    if (renamed !== name) {
+      renameSync(join(assets, name), join(assets, renamed));
+      renames.push([name, renamed]);
+    }
+    console.log(`trim_radix_css: ${relative(clientDir, join(assets, renamed))} `
+                + `${before.length} -> ${after.length} bytes (${used.size} Radix classes in use)`);
+  }
+  for (const file of textFiles(clientDir)) {
+    const text = readFileSync(file, "utf8");
+    const replaced = renames.reduce((t, [from, to]) => t.replaceAll(from, to), text);
+    if (replaced !== text) writeFileSync(file, replaced);
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) main(process.argv.slice(2));

@@ -1,0 +1,62 @@
+"""The trimmed Radix Themes stylesheet keeps every colour the pages use (rxportal/frontend_build.py):
+a colour missing from the list would show as an unstyled (transparent or black) badge or callout."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from rxportal import frontend_build
+from rxportal.frontend_build import PORTAL_COLORS, radix_colors
+
+ROOT = Path(__file__).resolve().parents[2]
+# color_scheme="red", and the colours of color_scheme=rx.cond(..., "red", "indigo")
+COLOR_SCHEME = re.compile(r'color_scheme=(?:"([a-z]+)"|rx\.cond\([^)]*?"([a-z]+)",\s*"([a-z]+)"\))')
+# var(--green-11), var(--amber-a3)
+COLOR_VAR = re.compile(r"var\(--([a-z]+)-a?\d+\)")
+NOT_SCALES = {"accent", "color", "space", "radius", "font", "line", "letter", "shadow", "cursor",
+              "default", "scaling"}
+# form_message(text, kind="green") and its default: the callout's color_scheme=kind
+MESSAGE_KIND = re.compile(r'form_message\(.*?\bkind(?:: str)?\s*=\s*"([a-z]+)"')
+
+
+def _portal_sources() -> str:
+    files = [*(ROOT / "rxportal").rglob("*.py"), *(ROOT / "assets").glob("*.css")]
+    return "\n".join(f.read_text(encoding="utf-8") for f in files)
+
+
+def test_every_colour_the_code_names_is_shipped():
+    source = _portal_sources()
+    named = {c for groups in COLOR_SCHEME.findall(source) for c in groups if c}
+    named |= {c for c in COLOR_VAR.findall(source) if c not in NOT_SCALES}
+    named |= set(MESSAGE_KIND.findall(source))
+    assert named, "the patterns found no colour at all: they no longer match the code"
+    assert named - set(PORTAL_COLORS) == set(), "add these colours to PORTAL_COLORS"
+
+
+def test_the_accent_and_its_grey_are_shipped():
+    assert {"indigo", "slate", "gray"} <= set(PORTAL_COLORS)
+
+
+def test_colour_list_from_the_environment(monkeypatch):
+    monkeypatch.setenv("RXPORTAL_RADIX_COLORS", " red, blue ,1; drop table")
+    assert radix_colors() == ("red", "blue")
+    monkeypatch.setenv("RXPORTAL_RADIX_COLORS", "all")
+    assert radix_colors() is None and not frontend_build.trim_enabled()
+    monkeypatch.delenv("RXPORTAL_RADIX_COLORS")
+    assert radix_colors() == PORTAL_COLORS and frontend_build.trim_enabled()
+
+
+def test_stylesheet_paths_are_radix_split_files(monkeypatch):
+    monkeypatch.delenv("RXPORTAL_RADIX_COLORS", raising=False)
+    paths = frontend_build.SlimRadixThemes().get_stylesheet_paths()
+    assert paths[0] == "@radix-ui/themes/tokens/base.css"
+    assert "@radix-ui/themes/tokens/colors/indigo.css" in paths
+    assert "@radix-ui/themes/tokens/colors/crimson.css" not in paths
+    assert paths[-2:] == ("@radix-ui/themes/components.css", "@radix-ui/themes/utilities.css")
+    monkeypatch.setenv("RXPORTAL_RADIX_COLORS", "all")
+    assert frontend_build.SlimRadixThemes().get_stylesheet_paths() == (
+        "@radix-ui/themes/styles.css",)
+
+
+def test_radix_namespace_is_not_put_on_every_page():
+    assert frontend_build.SlimRadixThemes().get_frontend_dependencies() == ()
