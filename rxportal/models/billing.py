@@ -59,7 +59,7 @@ class Payment(SQLModel, table=True):
     account_id: int = Field(foreign_key="account.id", index=True)
     attempt_id: str = Field(max_length=64, unique=True, index=True)
     idempotency_key: str = Field(max_length=120, unique=True)
-    purpose: str = Field(max_length=16)  # amount_due | invoices | other | autopay
+    purpose: str = Field(max_length=16)  # amount_due | invoices | other | autopay | topoff
     invoice_ids: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     amount_minor: int = Field(sa_type=BigInteger)
     currency: str = Field(max_length=3)

@@ -251,9 +251,20 @@ class UsageState(SessionState):
             if not self._enabled(session):
                 yield rx.redirect(HOME_ROUTE, replace=True)
                 return
+            if self.topoff_step == "authenticating":
+                self._settle_left_authentication(session, user.account_id)
             self._read(session, user.account_id)
         self._account_id = user.account_id
         self.loaded = True
+
+    def _settle_left_authentication(self, session, account_id: int) -> None:
+        """The page was reloaded during the bank's step: what the bank answered (or a cancel
+        when it did not) is settled now rather than left waiting."""
+        self.topoff_step = "choose"
+        try:
+            payment_service().finish_authentication(session, account_id, self.request_key)
+        except Exception:  # noqa: BLE001 - the webhook or the next payment settles it
+            session.rollback()
 
     @rx.event
     def forget_usage(self):

@@ -106,7 +106,9 @@ def _bank_step(page, choice: str):
 def test_a_3d_secure_card_completing_the_bank_step(page):
     who = capped_customer()
     dialog = open_dialog(page, who)
-    dialog.get_by_label("Save this card for later payments").uncheck()
+    keep = dialog.get_by_label("Save this card for later payments")
+    keep.click()  # its state comes back from the server: wait for the round trip
+    expect(keep).not_to_be_checked()
     fill_card(page, "topoff-card-element", "4000002500003155")
     dialog.get_by_role("button", name="Confirm and pay").click()
     _bank_step(page, "Complete authentication")  # saving the card asks the bank once
@@ -158,7 +160,7 @@ def test_the_dialog_with_the_card_element_everywhere(browser, portal, lang, size
         page.context.close()
 
 
-def test_a_refunded_top_off_shows_refunded_and_its_data_leaves_the_cap(page):
+def test_a_refunded_top_off_shows_refunded_and_its_data_leaves_the_cap(page, portal):
     from rxportal import db
     from rxportal.models.usage import TopOffPurchase
     from rxportal.services import payments
@@ -183,6 +185,21 @@ def test_a_refunded_top_off_shows_refunded_and_its_data_leaves_the_cap(page):
     expect(page.locator("#topoff-purchases")).to_contain_text("Refunded")
     expect(page.locator("#topoff-purchases")).to_contain_text("25 GB taken off the cap")
     expect(page.locator("#usage-cap")).to_have_text("500 GB")
+    page.locator("#topoff-purchases").scroll_into_view_if_needed()
+    snap(page, "usage-topoffs-refunded-en-desktop")
+    check_accessibility(page)
+    # the same list on a phone, in French
+    phone = new_page(page.context.browser, portal, PHONE, lang="fr")
+    try:
+        login(phone, who["username"])
+        phone.goto("/usage")
+        wait_ready(phone)
+        expect(phone.locator("#topoff-purchases")).to_contain_text("Remboursée")
+        phone.locator("#topoff-purchases").scroll_into_view_if_needed()
+        snap(phone, "usage-topoffs-refunded-fr-phone")
+        check_accessibility(phone)
+    finally:
+        phone.context.close()
 
 
 def test_demo2_sees_no_top_off_of_anyone_else(browser, portal):

@@ -158,3 +158,20 @@ def test_nothing_is_bought_once_the_isp_turned_the_page_off(session, demo, strip
     assert "redirect" in scripts(call(state, "pay_topoff")).lower()
     assert not state.busy and purchases(session, demo["demo"].id) == []
     assert _charges(stripe_env.url) == 0
+
+
+def test_a_reload_during_the_bank_step_settles_the_purchase(session, demo, stripe_env):
+    from rxportal.services import payments
+
+    card = payments.register_method(session, demo["demo"].id, card_from_number("4000002500003155"))
+    session.commit()
+    state = dialog(session)
+    call(state, "choose_method", str(card.id))
+    call(state, "pay_topoff")
+    purchase = purchases(session, demo["demo"].id)[0]
+    secret = get_gateway().get_payment(purchase.payment_reference).client_secret
+    _authenticate(stripe_env.url, purchase.payment_reference, secret, True)
+    call(state, "load_usage")  # the tab reloaded: the callback never comes
+    session.refresh(purchase)
+    assert purchase.status == "paid" and state.topoff_step == "choose" and not state.busy
+    assert state.purchase_rows[0]["label"] == "Paid"
