@@ -191,10 +191,10 @@ def refund_form() -> rx.Component:
             rx.el.input(type="hidden", name="payment_id", value=f["payment_id"]),
             rx.el.input(type="hidden", name="attempt", value=f["attempt"]),
             field(t("Amount to refund"), "amount", value=f["amount"], input_mode="decimal",
-                  input_id="refund-amount", error=A.tx_errors.get("amount", ""),
+                  input_id="refund-amount", error=A.refund_errors.get("amount", ""),
                   hint=t("At most what is still refundable, in the account's currency.")),
             field(t("Reason"), "reason", input_id="refund-reason",
-                  error=A.tx_errors.get("reason", ""),
+                  error=A.refund_errors.get("reason", ""),
                   hint=t("Kept in the audit log; the customer sees the refund in their transactions.")),
             rx.hstack(
                 submit_button(t("Refund"), A.busy, id="refund-submit", color_scheme="red"),
