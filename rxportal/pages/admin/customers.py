@@ -197,7 +197,7 @@ def refund_form() -> rx.Component:
                   error=A.refund_errors.get("reason", ""),
                   hint=t("Kept in the audit log; the customer sees the refund in their transactions.")),
             rx.hstack(
-                submit_button(t("Refund"), A.busy, id="refund-submit", color_scheme="red"),
+                submit_button(t("Make the refund"), A.busy, id="refund-submit", color_scheme="red"),
                 rx.button(t("Cancel"), type="button", variant="soft",
                           on_click=A.load_refund("")),
                 spacing="3", wrap="wrap",
@@ -219,7 +219,7 @@ def payments_card() -> rx.Component:
                                      p["when"], p["amount"], p["method"], p["status"],
                                      p["refunded"],
                                      rx.cond(A.is_admin & (p["refundable"] != ""),
-                                             rx.button(t("Refund"), size="1", variant="soft",
+                                             rx.button(t("Refund payment"), size="1", variant="soft",
                                                        color_scheme="red",
                                                        on_click=A.load_refund(p["id"]),
                                                        id="refund-" + p["id"]),
