@@ -134,7 +134,11 @@ def _settle_in_flight(session: Session, payment: Payment) -> None:
         if row.status == "created" and _aware(row.created_at) > utcnow() - timedelta(minutes=2):
             raise RefundError("busy", N_("Another refund of this payment is in progress. "
                                          "Please wait for it to finish."))
-        _drive(session, row, payment)
+        try:
+            _drive(session, row, payment)
+        except RefundError as problem:
+            if problem.code != "refused":  # a refused one is over; "unavailable" stops here
+                raise
 
 
 def _aware(value):

@@ -80,6 +80,7 @@ class AdminAccountState(StaffState):
     template_options: list[dict[str, str]] = []
     payments: list[dict[str, str]] = []
     refund_form: dict[str, str] = {}  # the payment being refunded, with the form's attempt id
+    refund_errors: dict[str, str] = {}
     notice: str = ""
     error: str = ""
     tx_errors: dict[str, str] = {}
@@ -160,20 +161,22 @@ class AdminAccountState(StaffState):
                 for r in staff_customers.account_payments(session, a.id)]
         self.form_version += 1
 
-    def _act(self, action, notice_msgid: str, area: str = "customers", **values):
-        """Run a staff action on this account: role re-checked, errors shown, page refreshed."""
+    def _act(self, action, notice_msgid: str, area: str = "customers",
+             errors: str = "tx_errors", **values):
+        """Run a staff action on this account: role re-checked, errors shown (field errors in
+        the `errors` dict of the form concerned), page refreshed."""
         current = self._require_staff(area)
         if current is None:
             return self._denied()
         account_id = self._account_id()
         self.notice = self.error = ""
-        self.tx_errors = {}
+        self.tx_errors, self.refund_errors = {}, {}
         try:
             with db.session_scope() as session:
                 action(session, current, account_id or 0)
         except StaffActionError as problem:
             if problem.field:
-                self.tx_errors = {problem.field: self._(problem.msgid, **problem.values)}
+                setattr(self, errors, {problem.field: self._(problem.msgid, **problem.values)})
             else:
                 self.error = self._(problem.msgid, **problem.values)
             return None
@@ -187,7 +190,7 @@ class AdminAccountState(StaffState):
     @rx.event
     def load_account(self):
         self.notice = self.error = ""
-        self.tx_errors = {}
+        self.tx_errors, self.refund_errors = {}, {}
         self.refund_form = {}
         self.busy = False
         if self._require_staff("customers") is None:
@@ -271,7 +274,7 @@ class AdminAccountState(StaffState):
         filled in; an empty id closes it."""
         if self._require_staff("billing") is None:
             return self._denied()
-        self.tx_errors = {}
+        self.tx_errors, self.refund_errors = {}, {}
         self._load()  # what is refundable now, not when the page was opened
         row = next((p for p in self.payments if p["id"] == str(payment_id) and p["refundable"]),
                    None)
@@ -303,8 +306,8 @@ class AdminAccountState(StaffState):
                 str(form.get("attempt", ""))[:64], amount_text,
                 str(form.get("reason", ""))[:1000], self.client_ip, self.ui_lang),
                 N_("The refund was made; the customer sees it in their transactions."),
-                area="billing")
-            if not self.tx_errors and not self.error:
+                area="billing", errors="refund_errors")
+            if not self.refund_errors and not self.error:
                 self.refund_form = {}
         finally:
             self.busy = False

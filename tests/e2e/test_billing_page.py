@@ -63,10 +63,10 @@ def ledger(account_id: int):
             [p.status for p in attempts]
 
 
-def go_pay(page):
+def go_pay(page, symbol: str = "$"):
     page.goto("/billing/pay")
     wait_ready(page)
-    expect(page.locator("#pay-amount-due")).to_contain_text("$")
+    expect(page.locator("#pay-amount-due")).to_contain_text(symbol)
 
 
 def choose(page, label: str):
@@ -238,7 +238,7 @@ def test_add_a_sepa_bank_account_for_a_euro_account(page, portal):
     the fake gateway in tests/unit/test_bank_account_types.py."""
     who = customer(portal, card=None, currency="EUR")
     login(page, who["username"])
-    go_pay(page)
+    go_pay(page, "€")
     page.get_by_role("button", name="Add a bank account").click()
     page.get_by_label("Account holder").fill("Jeanne Payeur")
     page.get_by_label("IBAN").fill("DE89 3704 0044 0532 0130 00")

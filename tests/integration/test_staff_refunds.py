@@ -40,7 +40,7 @@ def test_the_form_offers_the_full_refundable_amount_and_refunds_it(session, worl
     state = account_page(world, monkeypatch)
     assert [p["refundable"] for p in state.payments] == ["20.00"]
     submit(state, world, reason="Outage in November")
-    assert state.error == "" and state.tx_errors == {}
+    assert state.error == "" and state.refund_errors == {}
     assert state.notice.startswith("The refund was made")
     assert state.refund_form == {}
     assert [r.amount_minor for r in refunds_recorded(session)] == [2000]
@@ -61,7 +61,7 @@ def test_the_form_offers_the_full_refundable_amount_and_refunds_it(session, worl
 def test_bad_amounts_are_refused_with_a_message(session, world, monkeypatch, fake, amount,
                                                 message):
     state = submit(account_page(world, monkeypatch), world, amount=amount, reason="Outage")
-    assert state.tx_errors == {"amount": message}
+    assert state.refund_errors == {"amount": message} and state.tx_errors == {}
     assert refunds_recorded(session) == [] and fake.refunds == {}
     assert state.refund_form["payment_id"] == str(world["payment"])  # the form stays open
 
@@ -72,7 +72,7 @@ def test_bad_amounts_are_refused_with_a_message(session, world, monkeypatch, fak
 ])
 def test_bad_reasons_are_refused(session, world, monkeypatch, fake, reason, message):
     state = submit(account_page(world, monkeypatch), world, amount="5", reason=reason)
-    assert state.tx_errors == {"reason": message}
+    assert state.refund_errors == {"reason": message}
     assert refunds_recorded(session) == []
 
 

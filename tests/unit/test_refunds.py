@@ -221,3 +221,16 @@ def test_a_refund_made_outside_the_portal_is_recorded_from_the_webhook(session, 
     assert sorted(r.amount_minor for r in refund_rows(session, account)) == [1000, 2000]
     session.refresh(payment)
     assert refunds.refundable(session, payment) == 3500
+
+
+def test_an_interrupted_refund_the_gateway_then_refuses_does_not_block_the_next(session, fake):
+    account, payment = paid(session)
+    fake.down = True
+    with pytest.raises(RefundError):
+        do_refund(session, account, payment, 2000)
+    fake.down = False
+    fake.intents[payment.gateway_ref]["amount"] = 1000  # the gateway now refuses 20.00
+    assert do_refund(session, account, payment, 500).status == "succeeded"
+    statuses = [r.status for r in session.exec(select(Refund).order_by(Refund.number))]
+    assert statuses == ["failed", "succeeded"]
+    assert [r.amount_minor for r in refund_rows(session, account)] == [500]
