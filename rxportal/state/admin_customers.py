@@ -20,6 +20,9 @@ WORDS = {"pending": N_("Pending signature"), "signed": N_("Signed"), "charge": N
          "paid": N_("Paid"), "void": N_("Void"), "active": N_("Active"), "ended": N_("Ended"),
          "suspended": N_("Suspended"), "closed": N_("Closed"), "succeeded": N_("Succeeded"),
          "refunded": N_("Refunded"), "disputed": N_("Disputed")}
+# What a payment paid for (Payment.purpose), as the staff payments table names it.
+PAID_FOR = {"amount_due": N_("Amount due"), "invoices": N_("Invoices"), "other": N_("Other amount"),
+            "autopay": N_("Autopay"), "topoff": N_("Data top-off")}
 
 
 def _moment(value, lang: str, session) -> str:
@@ -153,6 +156,7 @@ class AdminAccountState(StaffState):
                 {"id": str(r.payment.id), "when": i18n.format_day(r.payment.created_at, lang),
                  "amount": money(r.payment.amount_minor, r.payment.currency),
                  "method": r.method or "—",
+                 "paid_for": self._(PAID_FOR.get(r.payment.purpose, r.payment.purpose)),
                  "status": self._(WORDS.get(r.payment.status, r.payment.status)),
                  "refunded": money(r.payment.refunded_minor, r.payment.currency)
                  if r.payment.refunded_minor else "—",

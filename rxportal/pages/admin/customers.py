@@ -215,9 +215,11 @@ def payments_card() -> rx.Component:
         rx.vstack(
             rx.heading(t("Payments"), as_="h2", size="4"),
             rx.cond(A.payments.length() > 0,
-                    simple_table(["Date", "Amount", "Method", "Status", "Refunded", "Action"],
+                    simple_table(["Date", "Amount", "For", "Method", "Status", "Refunded",
+                                  "Action"],
                                  A.payments, lambda p: [
-                                     p["when"], p["amount"], p["method"], p["status"],
+                                     p["when"], p["amount"], p["paid_for"], p["method"],
+                                     p["status"],
                                      p["refunded"],
                                      rx.cond(A.is_admin & (p["refundable"] != ""),
                                              rx.button(t("Refund payment"), size="1", variant="soft",
