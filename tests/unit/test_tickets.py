@@ -264,3 +264,18 @@ def test_a_signed_attachment_link_with_a_non_ascii_or_odd_signature_is_not_found
         with pytest.raises(tickets.NotFound):
             tickets.get_attachment_signed(session, 1, signature)
     assert secrets_store.verify("x\ud800", "0" * 32) is False
+
+
+def test_message_ids_do_not_repeat_when_the_random_module_is_seeded(session):
+    """make_msgid() draws on `random`: seeded (as hypothesis does), staff replies got the same
+    Message-ID and the unique column refused the second (found by fuzzing)."""
+    import random
+
+    from rxportal.services import tickets
+
+    ids = set()
+    for _ in range(3):
+        random.seed(1)
+        ids.add(tickets.new_message_id(7, "s"))
+    assert len(ids) == 3
+    assert all(tickets.parse_message_id(i) == 7 for i in ids)
