@@ -6,8 +6,10 @@ from rxportal import jobs  # noqa: F401 - connects the mail outbox to the job qu
 from rxportal.api import build_api
 from rxportal.outage import backend_exception_handler
 from rxportal.pages import import_all
+from rxportal.wellformed import guard_reflex_events
 
 import_all()
+guard_reflex_events()
 
 app = rx.App(
     stylesheets=["/portal.css"],

@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from rxportal import db
 from rxportal.services import payments
-from rxportal.services.gateway import SignatureError, get_gateway
+from rxportal.services.gateway import MalformedEvent, SignatureError, get_gateway
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/api/billing/stripe-webhook"
@@ -27,6 +27,8 @@ def _apply(payload: bytes, signature: str) -> tuple[int, dict]:
     gateway = get_gateway()
     try:
         event = gateway.parse_webhook(payload, signature)
+    except MalformedEvent:
+        return 400, {"error": "malformed event"}
     except SignatureError:
         return 400, {"error": "bad signature"}
     with db.session_scope() as session:

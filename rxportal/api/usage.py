@@ -24,6 +24,7 @@ from starlette.routing import Route
 
 from rxportal import db
 from rxportal.services import api_tokens, usage
+from rxportal.wellformed import well_formed
 
 MAX_BODY = 8 * 1024 * 1024
 MAX_RECORDS = 10_000
@@ -82,8 +83,8 @@ async def post_usage(request: Request) -> JSONResponse:
     if len(body) > MAX_BODY:
         return _error(413, "the body is too large")
     try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        payload = well_formed(json.loads(body))
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return _error(400, "the body is not JSON")
     try:
         return await run_in_threadpool(_ingest, token, payload)

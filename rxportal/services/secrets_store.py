@@ -25,7 +25,14 @@ def sign(message: str, length: int = 32) -> str:
 
 
 def verify(message: str, signature: str, length: int = 32) -> bool:
-    return hmac.compare_digest(sign(message, length), signature or "")
+    """Whether `signature` (from a cookie, a link or a mail: anything) signs `message`."""
+    if not isinstance(signature, str) or not signature.isascii():
+        return False  # compare_digest refuses non-ASCII text rather than saying "no"
+    try:
+        expected = sign(message, length)
+    except UnicodeEncodeError:  # a lone surrogate in the message (it came from outside)
+        return False
+    return hmac.compare_digest(expected, signature)
 
 
 # --- encryption at rest -----------------------------------------------------------------------

@@ -334,7 +334,7 @@ def _clean_code(code: str) -> str:
 
 def _totp_counter(secret: str, code: str, last_counter: int) -> int | None:
     """The time step the code belongs to (current one, or one either side), if valid and new."""
-    if not re.fullmatch(r"\d{6}", code):
+    if not re.fullmatch(r"[0-9]{6}", code):  # \d would take '١٢٣٤٥٦', which compare_digest refuses
         return None
     totp = pyotp.TOTP(secret)
     now = utcnow()

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+import secrets
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from email.utils import formataddr, make_msgid
+from email.utils import formataddr
 
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -203,7 +204,9 @@ def _mail_domain() -> str:
 
 def new_message_id(number: int, kind: str) -> str:
     """Our own Message-IDs name their ticket (signed), so a reply's In-Reply-To finds it."""
-    token = make_msgid().strip("<>").split("@")[0].replace(".", "")[-16:]
+    # From the system's randomness: make_msgid() draws on the `random` module, which anything
+    # in the process may seed (hypothesis does), and then repeats ids (the column is unique).
+    token = secrets.token_hex(8)
     body = f"rxportal.t{number}.{kind}.{token}"
     return f"<{body}.{secrets_store.sign(body, 12)}@{_mail_domain()}>"
 

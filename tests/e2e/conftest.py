@@ -4,6 +4,11 @@ data, a real SMTP server (aiosmtpd) receiving its mail, and Debian's Chromium vi
 
 With RXPORTAL_E2E_MODE=scaled the same app runs on PostgreSQL and Redis with several backend
 workers; `make test` runs the tests marked `journey` (the core customer journeys) that way too.
+With RXPORTAL_E2E_PROXY=nginx the browser reaches the app only through the shipped
+deploy/nginx.conf (tests/nginx_proxy.py: TLS with a self-signed certificate, its security
+headers and Content-Security-Policy, the websocket upgrade), and Stripe.js through a TLS front
+for localstripe named in that policy in place of Stripe's origins. In every mode a Content
+Security Policy violation reported by Chromium fails the test.
 
 Helpers: `login(page, user)`, `check_accessibility(page)` (axe-core: no serious or critical
 violations), `snap(page, name)` (screenshots into test-artifacts/screenshots/), and
@@ -138,6 +143,20 @@ def _scaled_mode_env() -> tuple[dict, callable]:
             "GRANIAN_WORKERS": os.environ.get("RXPORTAL_E2E_WORKERS", "3")}, drop
 
 
+def _proxy(tmp_path_factory, app_port: int, stripe_port: int):
+    """RXPORTAL_E2E_PROXY=nginx: nginx in front of the app (and of localstripe's Stripe.js);
+    Python's own HTTPS requests in the tests trust its certificate."""
+    if os.environ.get("RXPORTAL_E2E_PROXY", "") != "nginx":
+        return None, {}
+    from tests.nginx_proxy import NginxProxy, client_context
+
+    proxy = NginxProxy(tmp_path_factory.mktemp("nginx"), app_port, stripe_port).start()
+    urllib.request.install_opener(urllib.request.build_opener(
+        urllib.request.HTTPSHandler(context=client_context(proxy.cert))))
+    return proxy, {"RXPORTAL_API_URL": proxy.url,
+                   "STRIPE_JS_URL": f"{proxy.stripe_url}/js.stripe.com/v3/"}
+
+
 @pytest.fixture(scope="session")
 def portal(tmp_path_factory, localstripe):  # noqa: F811
     """The app under test, built once per pytest run."""
@@ -145,7 +164,8 @@ def portal(tmp_path_factory, localstripe):  # noqa: F811
     scaled = os.environ.get("RXPORTAL_E2E_MODE") == "scaled"
     mode_env, cleanup = _scaled_mode_env() if scaled else ({}, lambda: None)
     port = int(os.environ.get("RXPORTAL_E2E_PORT", "3100"))
-    url = f"http://127.0.0.1:{port}"
+    proxy, proxy_env = _proxy(tmp_path_factory, port, localstripe.port)
+    url = proxy.url if proxy else f"http://127.0.0.1:{port}"
     mail = MailBox()
     from aiosmtpd.controller import Controller
 
@@ -171,6 +191,7 @@ def portal(tmp_path_factory, localstripe):  # noqa: F811
         "PATH": f"{ROOT / 'tools' / 'node_modules' / '.bin'}:{Path(sys.executable).parent}:"
                 f"{os.environ.get('PATH', '')}",
         **mode_env,
+        **proxy_env,
         **_extra_env(),
     }
     # Tests read and arrange data in the same database file as the app.
@@ -198,6 +219,8 @@ def portal(tmp_path_factory, localstripe):  # noqa: F811
     finally:
         _stop(app)
         _stop(worker)
+        if proxy:
+            proxy.stop()
         try:
             portal.smtp.stop()
         except (NameError, AssertionError, RuntimeError):  # not started, or stopped by a test
@@ -230,12 +253,35 @@ def new_page(browser, portal, viewport=DESKTOP, lang: str | None = "en"):
     the browser without a choice."""
     context = browser.new_context(viewport=viewport, base_url=portal.url,
                                   is_mobile=viewport["width"] < 500,
-                                  has_touch=viewport["width"] < 500)
+                                  has_touch=viewport["width"] < 500,
+                                  ignore_https_errors=True)  # the proxy's self-signed certificate
+    watch_csp(context)
     if lang:
         context.add_init_script(
             f"window.localStorage.setItem('rxportal_lang', {lang!r});")
     context.set_default_timeout(15_000)
     return context.new_page()
+
+
+CSP_VIOLATIONS: list[str] = []
+
+
+def watch_csp(context) -> None:
+    """Record what Chromium reports as blocked by the Content-Security-Policy (or as mixed
+    http content in an https page), in every page of the context, later tabs included."""
+    def watch(page):
+        page.on("console", lambda message: CSP_VIOLATIONS.append(f"{page.url}: {message.text}")
+                if "Content Security Policy" in message.text or "Mixed Content" in message.text
+                else None)
+
+    context.on("page", watch)
+
+
+@pytest.fixture(autouse=True)
+def no_csp_violation():
+    CSP_VIOLATIONS.clear()
+    yield
+    assert CSP_VIOLATIONS == [], "blocked by the Content-Security-Policy"
 
 
 @pytest.fixture()

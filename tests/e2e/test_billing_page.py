@@ -137,6 +137,7 @@ def test_invoice_pdf_downloads_through_the_session(page):
     assert download.value.suggested_filename == "INV-100001-0012.pdf"
 
 
+@pytest.mark.journey
 def test_pay_the_amount_due_with_a_saved_card(page, portal):
     who = customer(portal)
     login(page, who["username"])
@@ -149,6 +150,7 @@ def test_pay_the_amount_due_with_a_saved_card(page, portal):
     assert "60.00" in str(portal.mail.wait_for(who["email"], "Payment received", timeout=120)["Subject"])
 
 
+@pytest.mark.journey
 def test_double_click_charges_once(page, portal):
     who = customer(portal)
     login(page, who["username"])
@@ -160,6 +162,7 @@ def test_double_click_charges_once(page, portal):
     assert (due, entries, attempts) == (0, 2, ["succeeded"])
 
 
+@pytest.mark.journey
 def test_pay_with_a_new_card_in_the_card_element(page, portal):
     who = customer(portal, card=None)
     login(page, who["username"])

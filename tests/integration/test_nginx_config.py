@@ -4,8 +4,6 @@ https, adds the security headers, and carries the websocket upgrade to the app b
 from __future__ import annotations
 
 import asyncio
-import shutil
-import ssl
 import subprocess
 import threading
 import time
@@ -15,50 +13,15 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import free_port
-
-ROOT = Path(__file__).resolve().parents[2]
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-
-
-def _certificate(folder: Path) -> tuple[Path, Path]:
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                    "-subj", "/CN=portal.example.net", "-keyout", str(key), "-out", str(cert)],
-                   check=True, capture_output=True)
-    return cert, key
+from tests.nginx_proxy import NGINX, certificate, client_context, main_config, site_config
 
 
 def _configure(folder: Path, http_port: int = 80, https_port: int = 443,
                app_port: int = 3000) -> Path:
     """deploy/nginx.conf as shipped, with only the certificate paths (and, to run it without
     root, the ports) changed, inside a minimal main configuration."""
-    cert, key = _certificate(folder)
-    site = (ROOT / "deploy" / "nginx.conf").read_text()
-    site = (site.replace("/etc/letsencrypt/live/portal.example.net/fullchain.pem", str(cert))
-                .replace("/etc/letsencrypt/live/portal.example.net/privkey.pem", str(key))
-                .replace("listen 80;", f"listen 127.0.0.1:{http_port};")
-                .replace("listen [::]:80;", "")
-                .replace("listen 443 ssl", f"listen 127.0.0.1:{https_port} ssl")
-                .replace("listen [::]:443 ssl;", "")
-                .replace("listen [::]:443 ssl http2;", "")
-                .replace("server 127.0.0.1:3000;", f"server 127.0.0.1:{app_port};"))
-    (folder / "site.conf").write_text(site)
-    for sub in ("body", "proxy", "logs"):
-        (folder / sub).mkdir(exist_ok=True)
-    main = folder / "nginx.conf"
-    main.write_text(f"""
-pid {folder}/nginx.pid;
-error_log {folder}/logs/error.log;
-events {{ worker_connections 64; }}
-http {{
-    include /etc/nginx/mime.types;
-    access_log off;
-    client_body_temp_path {folder}/body;
-    proxy_temp_path {folder}/proxy;
-    include {folder}/site.conf;
-}}
-""")
-    return main
+    cert, key = certificate(folder)
+    return main_config(folder, site_config(cert, key, http_port, https_port, app_port))
 
 
 @pytest.fixture()
@@ -81,6 +44,9 @@ def _upstream(port: int, stop: threading.Event) -> threading.Thread:
     async def page(request):
         return web.Response(text=f"proto={request.headers.get('X-Forwarded-Proto')}")
 
+    async def folder(request):  # as Starlette does for a page folder, from the Host header
+        raise web.HTTPTemporaryRedirect(f"http://{request.host}/billing/pay/")
+
     async def echo(request):
         ws = web.WebSocketResponse()
         await ws.prepare(request)
@@ -92,6 +58,7 @@ def _upstream(port: int, stop: threading.Event) -> threading.Thread:
     async def serve():
         app = web.Application()
         app.router.add_get("/", page)
+        app.router.add_get("/billing/pay", folder)
         app.router.add_get("/_event/", echo)
         runner = web.AppRunner(app)
         await runner.setup()
@@ -114,8 +81,7 @@ def test_through_nginx_on_loopback(tmp_path, nginx_available):
                                "daemon off; master_process on;"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        context = ssl.create_default_context()
-        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+        context = client_context()
         deadline = time.monotonic() + 10
         while True:
             try:
@@ -134,11 +100,18 @@ def test_through_nginx_on_loopback(tmp_path, nginx_available):
         assert "frame-ancestors 'none'" in csp and "https://js.stripe.com" in csp
         # Plain http is sent to https.
         opener = urllib.request.build_opener(type("NoRedirect", (urllib.request.HTTPRedirectHandler,),
-                                                  {"redirect_request": lambda *a, **k: None}))
+                                                  {"redirect_request": lambda *a, **k: None}),
+                                             urllib.request.HTTPSHandler(context=context))
         with pytest.raises(urllib.error.HTTPError) as redirect:
             opener.open(f"http://127.0.0.1:{http_port}/some/page", timeout=5)
         assert redirect.value.code == 301
         assert redirect.value.headers["Location"].startswith("https://")
+        # The app's own redirect keeps https and the port the browser used.
+        with pytest.raises(urllib.error.HTTPError) as folder:
+            opener.open(urllib.request.Request(f"https://127.0.0.1:{https_port}/billing/pay"),
+                        timeout=5)
+        assert folder.value.code == 307
+        assert folder.value.headers["Location"] == f"https://127.0.0.1:{https_port}/billing/pay/"
         # The websocket upgrade reaches the app and comes back.
         import aiohttp
 

@@ -263,3 +263,12 @@ def test_cli_creates_staff_and_demo_has_admin(data_dir, capsys):
         assert result.needs_enrolment
         admin = s.exec(select(StaffUser).where(StaffUser.username == "admin")).one()
         assert admin.role == "administrator"
+
+
+def test_a_code_in_other_digits_is_refused_not_an_error():
+    """'١٢٣٤٥٦' matches \\d in Python; hmac.compare_digest then raised TypeError (found by fuzzing)."""
+    import pyotp
+
+    secret = pyotp.random_base32()
+    assert staff._totp_counter(secret, "١٢٣٤٥٦", 0) is None
+    assert staff._totp_counter(secret, "𝟗𝟗𝟗𝟗𝟗𝟗", 0) is None

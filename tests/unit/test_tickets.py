@@ -251,3 +251,31 @@ def test_staff_close_a_ticket_from_the_command_line(session, accounts, capsys):
     session.expire_all()
     assert session.get(Ticket, ticket.id).status == "closed"
     assert session.get(Ticket, ticket.id).closed_at is not None
+
+
+def test_a_signed_attachment_link_with_a_non_ascii_or_odd_signature_is_not_found(session):
+    """hmac.compare_digest raised TypeError on a non-ASCII signature (found by fuzzing)."""
+    import pytest
+
+    from rxportal.services import secrets_store, tickets
+
+    for signature in ("\u202e", "é" * 32, "\ud800", None, 12):
+        assert secrets_store.verify("ticket-attachment:1", signature) is False
+        with pytest.raises(tickets.NotFound):
+            tickets.get_attachment_signed(session, 1, signature)
+    assert secrets_store.verify("x\ud800", "0" * 32) is False
+
+
+def test_message_ids_do_not_repeat_when_the_random_module_is_seeded(session):
+    """make_msgid() draws on `random`: seeded (as hypothesis does), staff replies got the same
+    Message-ID and the unique column refused the second (found by fuzzing)."""
+    import random
+
+    from rxportal.services import tickets
+
+    ids = set()
+    for _ in range(3):
+        random.seed(1)
+        ids.add(tickets.new_message_id(7, "s"))
+    assert len(ids) == 3
+    assert all(tickets.parse_message_id(i) == 7 for i in ids)

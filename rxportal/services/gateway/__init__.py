@@ -48,6 +48,11 @@ class SignatureError(GatewayError):
     """A webhook whose signature does not verify."""
 
 
+class MalformedEvent(SignatureError):
+    """A webhook whose signature verifies but whose content is not an event we can read:
+    refused like a bad signature (delivering it again would not help)."""
+
+
 @dataclass(frozen=True)
 class MethodInfo:
     ref: str

@@ -17,8 +17,8 @@ from __future__ import annotations
 import stripe
 
 from rxportal.services.gateway import (GatewayError, GatewayEvent, GatewayUnavailable,
-                                       MethodInfo, PaymentResult, RefundResult, SignatureError,
-                                       StripeSettings)
+                                       MalformedEvent, MethodInfo, PaymentResult, RefundResult,
+                                       SignatureError, StripeSettings)
 
 PAYMENT_EVENTS = {
     "payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.processing",
@@ -196,10 +196,22 @@ class StripeGateway:
         secret = self.settings.webhook_secret
         if not secret:
             raise SignatureError("no webhook secret configured")
+        if not signature or not signature.isascii():  # compare_digest raises on non-ASCII
+            raise SignatureError("no or unreadable signature header")
         try:
-            event = stripe.Webhook.construct_event(payload, signature or "", secret)
-        except (stripe.SignatureVerificationError, ValueError) as error:
+            event = stripe.Webhook.construct_event(payload, signature, secret)
+        except stripe.SignatureVerificationError as error:
             raise SignatureError(str(error)) from error
+        except (ValueError, AttributeError, TypeError, KeyError) as error:
+            # Signed, but not UTF-8 JSON of an event object.
+            raise MalformedEvent(f"malformed event: {error}") from error
+        try:
+            return self._event(event)
+        except (AttributeError, KeyError, TypeError, ValueError, OverflowError) as error:
+            raise MalformedEvent(f"malformed event: {error}") from error
+
+    @staticmethod
+    def _event(event) -> GatewayEvent:
         obj = event.data.object
         object_type = _attr(obj, "object", "")
         amount = 0
@@ -213,6 +225,13 @@ class StripeGateway:
             amount = int(_attr(obj, "amount", 0))
         else:
             ref = _attr(obj, "id", "") or ""
-        return GatewayEvent(id=event.id, type=event.type, object_ref=ref,
-                            created=int(_attr(event, "created", 0)), amount_minor=amount)
+        parsed = GatewayEvent(id=event.id, type=event.type, object_ref=ref,
+                              created=int(_attr(event, "created", 0)), amount_minor=amount)
+        # As long as the WebhookEvent columns allow (PostgreSQL refuses longer ones).
+        limits = ((parsed.id, 120), (parsed.type, 64), (parsed.object_ref, 120))
+        if not all(isinstance(t, str) and len(t) <= n and t.isprintable() and t.isascii()
+                   for t, n in limits) or not parsed.id \
+                or not -2**63 <= parsed.created < 2**63 or not 0 <= amount < 2**63:
+            raise ValueError("ids must be short strings, numbers within 64 bits")
+        return parsed
 
