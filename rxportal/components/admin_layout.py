@@ -35,7 +35,7 @@ def admin_links() -> rx.Component:
     return rx.vstack(
         admin_link(t("Customers"), "/admin/customers", "users"),
         admin_link(t("Tickets"), "/admin/tickets", "life-buoy"),
-        admin_link(t("Contracts"), "/admin/contracts", "file-signature"),
+        admin_link(t("Contracts"), "/admin/contracts", "file-pen-line"),
         rx.cond(
             StaffState.is_admin,
             rx.vstack(
