@@ -84,13 +84,13 @@ class SessionState(rx.State):
     def _load_branding(self, session) -> None:
         values = isp_settings.get_many(
             session, ["isp_name", "default_language", "page_tickets", "page_usage",
-                      "page_contracts"])
+                      "page_contracts", *passwords.RULE_KEYS])
         self.isp_name = values["isp_name"]
         self.default_lang = i18n.normalize_language(values["default_language"])
         self.show_tickets = bool(values["page_tickets"])
         self.show_usage = bool(values["page_usage"])
         self.show_contracts = bool(values["page_contracts"])
-        rules = passwords.rules(session)
+        rules = passwords.rules(session, values)
         self.password_min_length = rules.min_length
         self.password_refuse_common = rules.refuse_common
 

@@ -222,7 +222,8 @@ def test_the_isps_password_rules_apply_at_once_and_show_on_the_forms(admin_page,
     page.goto("/admin/settings")
     wait_ready(page)
     length = page.get_by_label("Minimum password length (characters)")
-    expect(length).to_have_value("8")  # the form is filled in (typing earlier would be lost)
+    # The form is filled in once the settings load (typing earlier would be lost).
+    expect(length).to_have_value("8", timeout=30_000)
     try:
         length.fill("7")
         page.locator("#save-passwords").click()
