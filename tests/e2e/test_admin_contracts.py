@@ -257,7 +257,8 @@ def test_new_staff_pages_look_right_everywhere(browser, portal):
     with _db() as session:
         signed = session.exec(select(Contract.id).where(Contract.status == "signed")).first()
     look_at_staff_pages(browser, portal, make_staff("administrator"), [
-        ("/admin/contracts", "contracts"), ("/admin/contracts/template/terms", "template"),
-        ("/admin/contracts/new-template", "new-template"),
-        (f"/admin/contracts/record/{signed}", "contract-record"),
-        ("/admin/password", "password")])
+        ("/admin/contracts", "contracts", "tbody tr"),
+        ("/admin/contracts/template/terms", "template", "#template-version"),
+        ("/admin/contracts/new-template", "new-template", "#save-template"),
+        (f"/admin/contracts/record/{signed}", "contract-record", "#download-signed"),
+        ("/admin/password", "password", "#change-own-password")])

@@ -489,18 +489,19 @@ def test_staff_pages_look_right_everywhere(browser, portal):
         ("/admin/topoffs", "topoffs")])
 
 
-def look_at_staff_pages(browser, portal, username: str, routes: list[tuple[str, str]]) -> None:
+def look_at_staff_pages(browser, portal, username: str, routes: list[tuple]) -> None:
     """Each staff page in both languages at phone and desktop sizes: no sideways scrolling,
-    a screenshot, and axe-core (naming the offending HTML when it fails)."""
+    a screenshot, and axe-core (naming the offending HTML when it fails). A route may come
+    with a selector that shows the page has loaded its data: (route, name, selector)."""
     for lang in ("en", "fr"):
         for size, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
             page = new_page(browser, portal, viewport, lang=lang)
             try:
                 staff_login(page, username) if lang == "en" else _login_fr(page, username)
-                for route, name in routes:
+                for route, name, *ready in routes:
                     page.goto(route)
                     wait_ready(page)
-                    page.locator("h1").first.wait_for()
+                    page.locator(ready[0] if ready else "h1").first.wait_for()
                     assert page.locator("html").evaluate(
                         "el => el.scrollWidth <= window.innerWidth + 1"), f"{route} scrolls sideways"
                     snap(page, f"admin-{name}-{lang}-{size}")
