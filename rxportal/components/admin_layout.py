@@ -59,7 +59,7 @@ def staff_footer() -> rx.Component:
     return rx.vstack(
         rx.text(StaffState.staff_username, " · ",
                 rx.cond(StaffState.is_admin, t("Administrator"), t("Support")), size="2",
-                weight="medium", style={"wordBreak": "break-all"}),
+                weight="medium", style={"overflowWrap": "anywhere"}),
         rx.link(rx.hstack(rx.icon("key-round", size=16, aria_hidden="true"),
                           rx.text(t("My password"), size="2"), align="center", spacing="2"),
                 href="/admin/password", underline="hover"),
