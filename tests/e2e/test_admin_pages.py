@@ -493,6 +493,7 @@ def look_at_staff_pages(browser, portal, username: str, routes: list[tuple]) -> 
     """Each staff page in both languages at phone and desktop sizes: no sideways scrolling,
     a screenshot, and axe-core (naming the offending HTML when it fails). A route may come
     with a selector that shows the page has loaded its data: (route, name, selector)."""
+    isp_name = setting("isp_name")
     for lang in ("en", "fr"):
         for size, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
             page = new_page(browser, portal, viewport, lang=lang)
@@ -502,6 +503,8 @@ def look_at_staff_pages(browser, portal, username: str, routes: list[tuple]) -> 
                     page.goto(route)
                     wait_ready(page)
                     page.locator(ready[0] if ready else "h1").first.wait_for()
+                    # The staff session was checked (the layout shows the ISP's name).
+                    page.locator(f"text={isp_name} >> visible=true").first.wait_for()
                     assert page.locator("html").evaluate(
                         "el => el.scrollWidth <= window.innerWidth + 1"), f"{route} scrolls sideways"
                     snap(page, f"admin-{name}-{lang}-{size}")
