@@ -35,7 +35,7 @@ def admin_links() -> rx.Component:
     return rx.vstack(
         admin_link(t("Customers"), "/admin/customers", "users"),
         admin_link(t("Tickets"), "/admin/tickets", "life-buoy"),
-        admin_link(t("Contracts"), "/admin/contracts", "file-signature"),
+        admin_link(t("Contracts"), "/admin/contracts", "file-pen-line"),
         rx.cond(
             StaffState.is_admin,
             rx.vstack(
@@ -57,12 +57,12 @@ def admin_links() -> rx.Component:
 
 def staff_footer() -> rx.Component:
     return rx.vstack(
-        rx.text(StaffState.staff_username, size="2", weight="medium"),
-        rx.text(rx.cond(StaffState.is_admin, t("Administrator"), t("Support")), size="1",
-                color_scheme="gray"),
+        rx.text(StaffState.staff_username, " · ",
+                rx.cond(StaffState.is_admin, t("Administrator"), t("Support")), size="2",
+                weight="medium", style={"overflowWrap": "anywhere"}),
         rx.link(rx.hstack(rx.icon("key-round", size=16, aria_hidden="true"),
                           rx.text(t("My password"), size="2"), align="center", spacing="2"),
-                href="/admin/password", underline="hover", id="my-password-link"),
+                href="/admin/password", underline="hover"),
         rx.button(rx.icon("log-out", size=16, aria_hidden="true"), t("Log out"),
                   on_click=StaffState.staff_logout, variant="soft", color_scheme="gray",
                   width="100%", justify="start"),

@@ -46,6 +46,20 @@ def password_hint() -> rx.Var:
     )
 
 
+def password_fields(errors: rx.Var, current: bool = True) -> rx.Component:
+    """Current password (unless `current` is False), new password with the ISP's rules, and its
+    confirmation; `errors` maps field names to messages."""
+    return rx.fragment(
+        field(t("Current password"), "current_password", type="password",
+              autocomplete="current-password", error=errors.get("current_password", ""))
+        if current else rx.fragment(),
+        field(t("New password"), "new_password", type="password", autocomplete="new-password",
+              error=errors.get("new_password", ""), hint=password_hint()),
+        field(t("Confirm new password"), "confirm_password", type="password",
+              autocomplete="new-password", error=errors.get("confirm_password", "")),
+    )
+
+
 def form_message(text: rx.Var | str, kind: str = "red") -> rx.Component:
     """A message for the whole form (shown only when there is one)."""
     return rx.cond(

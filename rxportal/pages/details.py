@@ -1,7 +1,7 @@
 """My Details (guide: "My Details" page, items 1-7)."""
 import reflex as rx
 
-from rxportal.components.forms import (field, form_message, language_select, password_hint,
+from rxportal.components.forms import (field, form_message, language_select, password_fields,
                                        portal_form, submit_button)
 from rxportal.components.i18n import t
 from rxportal.components.layout import page_title, template
@@ -68,13 +68,7 @@ def password_form() -> rx.Component:
                 rx.heading(t("Change password"), as_="h2", size="5"),
                 form_message(DetailsState.password_notice, kind="green"),
                 form_message(DetailsState.password_errors.get("", "")),
-                field(t("Current password"), "current_password", type="password",
-                      autocomplete="current-password", error=DetailsState.password_errors.get("current_password", "")),
-                field(t("New password"), "new_password", type="password",
-                      autocomplete="new-password", error=DetailsState.password_errors.get("new_password", ""),
-                      hint=password_hint()),
-                field(t("Confirm new password"), "confirm_password", type="password",
-                      autocomplete="new-password", error=DetailsState.password_errors.get("confirm_password", "")),
+                password_fields(DetailsState.password_errors),
                 submit_button(t("Change Password"), DetailsState.busy),
                 spacing="3", width="100%", align="start",
             ),

@@ -1,20 +1,10 @@
 """Choosing a new password from an e-mailed link, and after logging in with a temporary one."""
 import reflex as rx
 
-from rxportal.components.forms import field, form_message, password_hint, portal_form, submit_button
+from rxportal.components.forms import form_message, password_fields, portal_form, submit_button
 from rxportal.components.i18n import t
 from rxportal.components.layout import public_template
 from rxportal.state.auth import ConfirmEmailState, FirstPasswordState, ResetState
-
-
-def new_password_fields(state) -> rx.Component:
-    return rx.fragment(
-        field(t("New password"), "new_password", type="password", autocomplete="new-password",
-              error=state.field_errors.get("new_password", ""),
-              hint=password_hint()),
-        field(t("Confirm new password"), "confirm_password", type="password",
-              autocomplete="new-password", error=state.field_errors.get("confirm_password", "")),
-    )
 
 
 @public_template(route="/reset/[token]", title="Choose a new password",
@@ -28,7 +18,7 @@ def reset_page() -> rx.Component:
             rx.cond(
                 ResetState.token_valid & ~ResetState.done,
                 portal_form(
-                    rx.vstack(new_password_fields(ResetState),
+                    rx.vstack(password_fields(ResetState.field_errors, current=False),
                               submit_button(t("Change Password"), ResetState.busy, width="100%"),
                               spacing="3", width="100%"),
                     on_submit=ResetState.reset_password,
@@ -54,7 +44,7 @@ def first_password_page() -> rx.Component:
                 rx.text(t("You logged in with a temporary password. Choose your own password "
                           "to continue."), size="2"),
                 form_message(FirstPasswordState.error),
-                new_password_fields(FirstPasswordState),
+                password_fields(FirstPasswordState.field_errors, current=False),
                 submit_button(t("Save password"), FirstPasswordState.busy, width="100%"),
                 spacing="3", width="100%",
             ),

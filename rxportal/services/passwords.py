@@ -41,16 +41,13 @@ class Rules:
     refuse_common: bool = True
 
 
-RULE_SETTINGS = ("password_min_length", "password_refuse_common")
+RULE_KEYS = ["password_min_length", "password_refuse_common"]
 
 
-def rules(session) -> Rules:
-    """The ISP's password rules, as set in the console (never below DESIGN.md's floor)."""
-    return rules_from(isp_settings.get_many(session, list(RULE_SETTINGS)))
-
-
-def rules_from(values: dict) -> Rules:
-    """The rules from settings already read (the layout reads them with its other settings)."""
+def rules(session, values: dict | None = None) -> Rules:
+    """The ISP's password rules, as set in the console (never below DESIGN.md's floor);
+    `values` are these settings when the caller read them already."""
+    values = values if values is not None else isp_settings.get_many(session, RULE_KEYS)
     length = int(values["password_min_length"] or MIN_LENGTH)
     return Rules(min_length=min(max(length, MIN_LENGTH), MAX_MIN_LENGTH),
                  refuse_common=bool(values["password_refuse_common"]))

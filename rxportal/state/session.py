@@ -84,8 +84,8 @@ class SessionState(rx.State):
     def _load_branding(self, session) -> None:
         values = isp_settings.get_many(
             session, ["isp_name", "default_language", "page_tickets", "page_usage",
-                      "page_contracts", *passwords.RULE_SETTINGS])
-        rules = passwords.rules_from(values)
+                      "page_contracts", *passwords.RULE_KEYS])
+        rules = passwords.rules(session, values)
         self._assign_changed(
             isp_name=values["isp_name"],
             default_lang=i18n.normalize_language(values["default_language"]),

@@ -304,6 +304,7 @@ def test_an_administrator_adds_a_support_member_who_then_enrols(admin_page, brow
     page = admin_page
     page.goto("/admin/staff")
     wait_ready(page)
+    page.locator("tbody tr").first.wait_for()  # loaded: typing before would be reset
     username = f"sup-{uuid.uuid4().hex[:6]}"
     page.get_by_label("Username", exact=True).fill(username)
     page.get_by_label("Role").select_option("support")
@@ -477,22 +478,32 @@ def test_contracts_on_the_account_page(admin_page, portal):
 
 
 def test_staff_pages_look_right_everywhere(browser, portal):
-    username = make_staff("administrator")
+    look_at_staff_pages(browser, portal, make_staff("administrator"), [
+        ("/admin/customers", "customers"), ("/admin/customers/1", "account"),
+        ("/admin/settings", "settings"), ("/admin/mail", "mail"),
+        ("/admin/payments", "payments"), ("/admin/invite", "invite"),
+        ("/admin/plans", "plans"), ("/admin/audit", "audit"),
+        ("/admin/staff", "staff"), ("/admin/tickets", "tickets"),
+        ("/admin/tickets/1", "ticket"), ("/admin/billing", "billing"),
+        ("/admin/topoffs", "topoffs")])
+
+
+def look_at_staff_pages(browser, portal, username: str, routes: list[tuple]) -> None:
+    """Each staff page in both languages at phone and desktop sizes: no sideways scrolling,
+    a screenshot, and axe-core (naming the offending HTML when it fails). A route may come
+    with a selector that shows the page has loaded its data: (route, name, selector)."""
+    isp_name = setting("isp_name")
     for lang in ("en", "fr"):
         for size, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
             page = new_page(browser, portal, viewport, lang=lang)
             try:
                 staff_login(page, username) if lang == "en" else _login_fr(page, username)
-                for route, name in (("/admin/customers", "customers"), ("/admin/customers/1", "account"),
-                                    ("/admin/settings", "settings"), ("/admin/mail", "mail"),
-                                    ("/admin/payments", "payments"), ("/admin/invite", "invite"),
-                                    ("/admin/plans", "plans"), ("/admin/audit", "audit"),
-                                    ("/admin/staff", "staff"), ("/admin/tickets", "tickets"),
-                                    ("/admin/tickets/1", "ticket"), ("/admin/billing", "billing"),
-                                    ("/admin/topoffs", "topoffs")):
+                for route, name, *ready in routes:
                     page.goto(route)
                     wait_ready(page)
-                    page.locator("h1").first.wait_for()
+                    page.locator(ready[0] if ready else "h1").first.wait_for()
+                    # The staff session was checked (the layout shows the ISP's name).
+                    page.locator(f"text={isp_name} >> visible=true").first.wait_for()
                     assert page.locator("html").evaluate(
                         "el => el.scrollWidth <= window.innerWidth + 1"), f"{route} scrolls sideways"
                     snap(page, f"admin-{name}-{lang}-{size}")

@@ -2,7 +2,7 @@
 import reflex as rx
 
 from rxportal.components.admin_layout import admin_template, admin_title
-from rxportal.components.forms import field, form_message, password_hint, portal_form, submit_button
+from rxportal.components.forms import form_message, password_fields, portal_form, submit_button
 from rxportal.components.i18n import t
 from rxportal.state.admin import AdminPasswordState as PW
 
@@ -13,14 +13,7 @@ def password_card() -> rx.Component:
             rx.vstack(
                 rx.heading(t("Change my password"), as_="h2", size="4"),
                 form_message(PW.notice, kind="green"),
-                field(t("Current password"), "current_password", type="password",
-                      autocomplete="current-password",
-                      error=PW.errors.get("current_password", "")),
-                field(t("New password"), "new_password", type="password",
-                      autocomplete="new-password", error=PW.errors.get("new_password", ""),
-                      hint=password_hint()),
-                field(t("Confirm new password"), "confirm_password", type="password",
-                      autocomplete="new-password", error=PW.errors.get("confirm_password", "")),
+                password_fields(PW.errors),
                 submit_button(t("Change Password"), PW.busy, id="change-own-password"),
                 spacing="3", width="100%", align="start",
             ),
