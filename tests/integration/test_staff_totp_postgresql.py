@@ -1,4 +1,4 @@
-"""The TOTP-encrypting migration (0008_totp) on the real PostgreSQL: the columns widen and the
+"""The TOTP-encrypting migration (0010) on the real PostgreSQL: the columns widen and the
 plaintext secrets of earlier releases are encrypted."""
 from tests.integration.test_postgresql import postgres_url  # noqa: F401 - fixture
 from tests.unit.test_staff_totp_encryption import \

@@ -66,7 +66,7 @@ def test_the_migration_encrypts_plaintext_secrets_of_earlier_releases(data_dir):
 
     from rxportal.services import migrations
 
-    command.upgrade(migrations.alembic_config(), "0007")
+    command.upgrade(migrations.alembic_config(), "0009")  # the release before it
     secret, pending = pyotp.random_base32(), pyotp.random_base32()
     with db.get_engine().begin() as connection:
         connection.execute(text(
@@ -85,5 +85,5 @@ def test_the_migration_encrypts_plaintext_secrets_of_earlier_releases(data_dir):
     with db.session_scope() as session:  # and the model reads it back
         user = session.get(StaffUser, 1)
         assert staff.open_totp_secret(user.totp_secret) == secret
-    command.downgrade(migrations.alembic_config(), "0007")
+    command.downgrade(migrations.alembic_config(), "0009")
     assert stored_columns("old")[0] == secret
