@@ -2,12 +2,14 @@
 mounted in front of it."""
 import reflex as rx
 
+from rxportal import handler_threads
 from rxportal import jobs  # noqa: F401 - connects the mail outbox to the job queue
 from rxportal.api import build_api
 from rxportal.outage import backend_exception_handler
 from rxportal.pages import import_all
 
 import_all()
+handler_threads.install()  # scaled mode: database waits off the event loop
 
 app = rx.App(
     stylesheets=["/portal.css"],
