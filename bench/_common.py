@@ -26,8 +26,11 @@ STATE = "reflex___state____state"
 SESSION_STATE = f"{STATE}.rxportal___state___session____session_state"
 BILLING_STATE = f"{SESSION_STATE}.rxportal___state___billing____billing_state"
 DETAILS_STATE = f"{SESSION_STATE}.rxportal___state___details____details_state"
+TICKETS_STATE = f"{SESSION_STATE}.rxportal___state___tickets____tickets_state"
 NAMESPACE = "/_event"
 COOKIE_VAR = f"{SESSION_STATE}.session_token_rx_state_"
+UPDATE_VARS = "reflex___state____update_vars_internal_state.update_vars_internal"
+ON_LOAD = "reflex___state____on_load_internal_state.on_load_internal"
 
 
 def machine() -> str:
@@ -235,6 +238,20 @@ class Customer:
         started = time.perf_counter()
         await self.sio.emit("event", self._event(name, payload, path), namespace=NAMESPACE)
         at, delta = await self.wait_for(lambda d: answer_state in d, timeout)
+        return at - started, delta
+
+    async def navigate(self, path: str, answer_state: str, key: str, timeout: float = 30
+                       ) -> tuple[float, dict]:
+        """Follow a link to `path` as the browser does (state.js `onLoadInternalEvent`): the
+        browser's stored vars, then `on_load_internal`, which runs the page's on_load chain
+        (check_login, then the page's load handler). Seconds until the page state's update."""
+        self._drain()
+        started = time.perf_counter()
+        vars_ = {COOKIE_VAR: self.cookie} if self.cookie else {}
+        for name, payload in ((f"{STATE}.{UPDATE_VARS}", {"vars": vars_}),
+                              (f"{STATE}.{ON_LOAD}", {})):
+            await self.sio.emit("event", self._event(name, payload, path), namespace=NAMESPACE)
+        at, delta = await self.wait_for(lambda d: key in d.get(answer_state, {}), timeout)
         return at - started, delta
 
     async def close(self) -> None:

@@ -2,6 +2,7 @@
 mounted in front of it."""
 import reflex as rx
 
+from rxportal import handler_threads
 from rxportal import jobs  # noqa: F401 - connects the mail outbox to the job queue
 from rxportal.api import build_api
 from rxportal.outage import backend_exception_handler
@@ -10,6 +11,7 @@ from rxportal.wellformed import guard_reflex_events
 
 import_all()
 guard_reflex_events()
+handler_threads.install()  # scaled mode: database waits off the event loop
 
 app = rx.App(
     stylesheets=["/portal.css"],

@@ -4,23 +4,10 @@ SessionState.ui_lang) for every event, and recomputes and resends a computed var
 it reads is assigned. bench/bench_websocket.py measures the effect; these pin the causes."""
 from __future__ import annotations
 
-import inspect
 import pickle
 
-import pytest
-
 from rxportal.services import auth
-
-
-@pytest.fixture()
-def demo(session, monkeypatch):
-    from rxportal.demo import load_all
-    from tests.conftest import free_port
-
-    monkeypatch.setenv("STRIPE_API_BASE", f"http://127.0.0.1:{free_port()}")  # no gateway call
-    ctx = load_all(session)
-    session.commit()
-    return ctx
+from tests.unit.test_billing_state import call, demo  # noqa: F401 - demo: the demo data fixture
 
 
 def logged_in_tree(session, username="demo"):
@@ -37,11 +24,6 @@ def logged_in_tree(session, username="demo"):
 
 def substate(root, state_class):
     return root.get_substate(state_class.get_full_name().split("."))
-
-
-def call(state, name, *args):
-    result = type(state).event_handlers[name].fn(state, *args)
-    return list(result) if inspect.isgenerator(result) else result
 
 
 def test_the_usage_state_is_stored_without_its_plotly_chart(session, demo):
