@@ -22,6 +22,40 @@ def well_formed(value: Any) -> Any:
     return value
 
 
+def form_fields(form: dict) -> dict:
+    """A submitted form as a browser sends it: text values only. A hand-made websocket message
+    can put numbers, lists or nulls there, which the handlers (written for text) must not see:
+    numbers become their text, a ticked box "on", anything else is left out."""
+    fields = {}
+    for key, value in form.items():
+        if isinstance(value, bool):
+            if value:
+                fields[str(key)] = "on"
+        elif isinstance(value, (str, int, float)):
+            fields[str(key)] = value if isinstance(value, str) else str(value)
+    return fields
+
+
+def as_received(payload: Any) -> Any:
+    """An event's payload as handlers get it: well-formed text, and every handler argument named
+    `form` (the portal's convention for an `on_submit` handler) holding text fields only."""
+    payload = well_formed(payload)
+    if isinstance(payload, dict) and isinstance(payload.get("form"), dict):
+        payload = {**payload, "form": form_fields(payload["form"])}
+    return payload
+
+
+def _event_as_received(data: Any) -> Any:
+    if not isinstance(data, dict):
+        return well_formed(data)
+    data = {**data}
+    payload = data.get("payload")
+    data = well_formed({k: v for k, v in data.items() if k != "payload"})
+    if payload is not None:
+        data["payload"] = as_received(payload)
+    return data
+
+
 def guard_reflex_events() -> None:
     """Every websocket event's payload made well-formed before any handler sees it."""
     from reflex.app import EventNamespace
@@ -31,7 +65,7 @@ def guard_reflex_events() -> None:
         return
 
     async def on_well_formed_event(self, sid: str, data: Any):
-        return await on_event(self, sid, well_formed(data))
+        return await on_event(self, sid, _event_as_received(data))
 
     on_well_formed_event._rxportal_well_formed = True
     EventNamespace.on_event = on_well_formed_event

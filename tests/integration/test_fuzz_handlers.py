@@ -18,7 +18,7 @@ from rxportal.services import auth
 from rxportal.state import auth as auth_state
 from rxportal.state import billing, contracts, details, tickets, usage
 from rxportal.state.session import SessionState
-from rxportal.wellformed import well_formed
+from rxportal.wellformed import as_received, well_formed
 
 HOSTILE = st.sampled_from([
     "", " ", "<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "' OR '1'='1",
@@ -101,7 +101,10 @@ def run(state, name: str, args: tuple) -> None:
     handler, its generator or coroutine run to the end."""
     import asyncio
 
-    result = type(state).event_handlers[name].fn(state, *well_formed(list(args)))
+    handler = type(state).event_handlers[name].fn
+    names = list(inspect.signature(handler).parameters)[1:]
+    payload = as_received(dict(zip(names, args)))
+    result = handler(state, *[payload[n] for n in names])
     if inspect.iscoroutine(result):
         result = asyncio.run(result)
     if inspect.isgenerator(result):
@@ -144,6 +147,7 @@ def test_random_and_hostile_calls_never_break_a_page(session, demo):
 from tests.integration.test_staff_handlers import CALLS  # noqa: E402
 from tests.integration.test_staff_handlers import STATES as STAFF_STATES  # noqa: E402
 from tests.integration.test_staff_handlers import call as staff_call  # noqa: E402
+from tests.fake_gateway import fake  # noqa: E402,F401 - the staff world pays through it
 from tests.integration.test_staff_handlers import make_state, world  # noqa: E402,F401
 
 NETWORK = {"send_test_mail", "check_mailbox"}  # they dial the mail servers: tested for real there

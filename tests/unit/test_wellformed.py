@@ -36,3 +36,28 @@ def test_the_app_installs_the_guard():
     import rxportal.rxportal  # noqa: F401 - the app module, as Reflex imports it
 
     assert getattr(EventNamespace.on_event, "_rxportal_well_formed", False)
+
+
+def test_a_submitted_form_reaches_its_handler_as_text_fields_only(monkeypatch):
+    """A hand-made websocket message cannot hand a form handler a number, a list or a null
+    where a browser always sends text (found by tests/integration/test_fuzz_handlers.py:
+    registration crashed on {"email": 1})."""
+    from reflex.app import EventNamespace
+
+    seen = []
+
+    async def original(self, sid, data):
+        seen.append(data)
+
+    monkeypatch.setattr(EventNamespace, "on_event", original)
+    guard_reflex_events()
+    hostile = {"email": 1, "amount": 2.5, "autopay": True, "save": False, "name": None,
+               "list": ["a"], "nested": {"k": "v"}, "ok": "text"}
+    result = {"empty": False, "data": "x"}  # a script's answer is not a form: left as it is
+    asyncio.run(EventNamespace.on_event(None, "sid", {"name": "s.register",
+                                                      "payload": {"form": hostile}}))
+    asyncio.run(EventNamespace.on_event(None, "sid", {"payload": {"result": result}}))
+    assert seen[0] == {"name": "s.register",
+                       "payload": {"form": {"email": "1", "amount": "2.5", "autopay": "on",
+                                            "ok": "text"}}}
+    assert seen[1] == {"payload": {"result": {"empty": False, "data": "x"}}}
