@@ -28,12 +28,28 @@ def form_fields(form: dict) -> dict:
     numbers become their text, a ticked box "on", anything else is left out."""
     fields = {}
     for key, value in form.items():
-        if isinstance(value, bool):
+        if key == REFLEX_FORM_DATA:  # how Reflex's browser code sends a form: [[name, value]]
+            fields[key] = [[name, text] for name, text in _pairs(value)]
+        elif isinstance(value, bool):
             if value:
                 fields[str(key)] = "on"
         elif isinstance(value, (str, int, float)):
             fields[str(key)] = value if isinstance(value, str) else str(value)
     return fields
+
+
+REFLEX_FORM_DATA = "__reflex_form_data__"
+
+
+def _pairs(entries: Any):
+    """The (name, value) pairs of Reflex's form data that are text, numbers made text."""
+    for entry in entries if isinstance(entries, list) else []:
+        if isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], str):
+            value = entry[1]
+            if isinstance(value, str):
+                yield entry[0], value
+            elif isinstance(value, (int, float)) and not isinstance(value, bool):
+                yield entry[0], str(value)
 
 
 def as_received(payload: Any) -> Any:
