@@ -46,9 +46,12 @@ def _pairs(entries: Any):
     for entry in entries if isinstance(entries, list) else []:
         if isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], str):
             value = entry[1]
-            if isinstance(value, str):
+            if isinstance(value, bool):  # a ticked Radix checkbox or switch
+                if value:
+                    yield entry[0], "on"
+            elif isinstance(value, str):
                 yield entry[0], value
-            elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            elif isinstance(value, (int, float)):
                 yield entry[0], str(value)
 
 

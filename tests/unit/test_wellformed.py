@@ -62,8 +62,10 @@ def test_a_submitted_form_reaches_its_handler_as_text_fields_only(monkeypatch):
                                             "ok": "text"}}}
     assert seen[1] == {"payload": {"result": {"empty": False, "data": "x"}}}
     # Reflex's own browser code sends a form as name/value pairs: text kept, the rest dropped.
-    pairs = [["username", "demo"], ["n", 2], ["bad", None], [1, "x"], "junk", ["a", "b", "c"]]
+    pairs = [["username", "demo"], ["n", 2], ["bad", None], [1, "x"], "junk", ["a", "b", "c"],
+             ["refuse_common", True], ["unticked", False]]
     asyncio.run(EventNamespace.on_event(None, "sid", {
         "payload": {"form": {"__reflex_form_data__": pairs}}}))
     assert seen[2] == {"payload": {"form": {"__reflex_form_data__": [["username", "demo"],
-                                                                      ["n", "2"]]}}}
+                                                                      ["n", "2"],
+                                                                      ["refuse_common", "on"]]}}}
