@@ -67,7 +67,6 @@ def as_received(payload: Any) -> Any:
 def _event_as_received(data: Any) -> Any:
     if not isinstance(data, dict):
         return well_formed(data)
-    data = {**data}
     payload = data.get("payload")
     data = well_formed({k: v for k, v in data.items() if k != "payload"})
     if payload is not None:
