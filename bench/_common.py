@@ -144,10 +144,6 @@ def running_portal(mode: str = "single", port: int = PORT, workers: int = 3):
             os.environ[key] = env[key]
         else:
             os.environ.pop(key, None)
-    from rxportal import config
-
-    with contextlib.suppress(Exception):
-        config.get.cache_clear()
     subprocess.run([sys.executable, "-m", "rxportal.cli", "setup"], env=env, cwd=ROOT,
                    check=True, capture_output=True)
     log = data_dir / "app.log"

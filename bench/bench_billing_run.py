@@ -28,11 +28,7 @@ POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 def _use(database_url: str) -> None:
-    from rxportal import config
-
     os.environ["DATABASE_URL"] = database_url
-    if hasattr(config.get, "cache_clear"):
-        config.get.cache_clear()
 
 
 def _seed(accounts: int) -> None:

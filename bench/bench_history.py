@@ -175,12 +175,10 @@ def _refresh_statistics(database_url: str) -> None:
 
 
 def run(database_url: str, label: str) -> list[str]:
-    from rxportal import config, db
+    from rxportal import db
     from rxportal.services import auth, migrations
 
     os.environ["DATABASE_URL"] = database_url
-    if hasattr(config.get, "cache_clear"):
-        config.get.cache_clear()
     migrations.upgrade()
     _drop_indexes(database_url)
     tokens = {}

@@ -66,6 +66,18 @@ def load() -> Config:
     )
 
 
+_SETTINGS = ("RXPORTAL_DATA_DIR", "DATABASE_URL", "REDIS_URL", "RXPORTAL_PUBLIC_URL",
+             "RXPORTAL_SECRET_KEY", "SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_PASSWORD",
+             "SMTP_STARTTLS", "MAIL_FROM", "RXPORTAL_MAIL_DIR", "RXPORTAL_BCRYPT_ROUNDS",
+             "RXPORTAL_SESSION_IDLE_MINUTES", "RXPORTAL_SESSION_ABSOLUTE_HOURS")
+_loaded: tuple[tuple, Config] | None = None
+
+
 def get() -> Config:
-    """The current configuration (re-read each call so tests can change the environment)."""
-    return load()
+    """The current configuration: read again whenever one of its variables changed (tests change
+    the environment), otherwise the one already read (every event asks for it)."""
+    global _loaded
+    key = tuple(os.environ.get(name) for name in _SETTINGS)
+    if _loaded is None or _loaded[0] != key:
+        _loaded = (key, load())
+    return _loaded[1]

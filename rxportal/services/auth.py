@@ -167,16 +167,20 @@ def current_user(session: Session, token: str) -> CurrentUser | None:
     """The user of a live session, or None (unknown, ended, idle too long or expired)."""
     if not token or len(token) > 200:
         return None
-    row = session.exec(
-        select(UserSession).where(UserSession.token_hash == passwords.token_digest(token))
+    # The session and its user in one round trip: every event of every page asks this.
+    found = session.exec(
+        select(UserSession, PortalUser).join(PortalUser, PortalUser.id == UserSession.user_id)
+        .where(UserSession.token_hash == passwords.token_digest(token))
     ).first()
+    if found is None:
+        return None
+    row, user = found
     now = utcnow()
-    if row is None or row.ended_at is not None or row.expires_at <= now:
+    if row.ended_at is not None or row.expires_at <= now:
         return None
     if row.last_seen_at + timedelta(minutes=config.get().session_idle_minutes) <= now:
         return None
-    user = session.get(PortalUser, row.user_id)
-    if user is None or user.disabled:
+    if user.disabled:
         return None
     if now - row.last_seen_at > timedelta(minutes=1):
         row.last_seen_at = now

@@ -31,11 +31,20 @@ def count_transactions(session: Session, account_id: int, since: datetime) -> in
 
 def list_transactions(session: Session, account_id: int, since: datetime, offset: int = 0,
                       limit: int = PAGE_SIZE) -> list[Transaction]:
-    return list(session.exec(
-        select(Transaction).where(Transaction.account_id == account_id,
-                                  Transaction.occurred_at >= since)
+    return transaction_page(session, account_id, since, offset, limit)[0]
+
+
+def transaction_page(session: Session, account_id: int, since: datetime, offset: int = 0,
+                     limit: int = PAGE_SIZE) -> tuple[list[Transaction], int]:
+    """One page of the period's transactions, newest first, and how many there are, in one
+    round trip (a window count)."""
+    rows = session.exec(
+        select(Transaction, func.count().over()).where(Transaction.account_id == account_id,
+                                                       Transaction.occurred_at >= since)
         .order_by(Transaction.occurred_at.desc(), Transaction.id.desc())
-        .offset(max(0, offset)).limit(max(1, min(limit, 100)))))
+        .offset(max(0, offset)).limit(max(1, min(limit, 100)))).all()
+    total = int(rows[0][1]) if rows else count_transactions(session, account_id, since)
+    return [row for row, _ in rows], total
 
 
 def data_cap(session: Session, account_id: int) -> int | None:
@@ -64,7 +73,8 @@ def view(session: Session, account_id: int, lang: str, tx_page: int = 0, inv_pag
 
     figures = ledger.figures(session, account_id, today)
     since = period_start(account, today)
-    tx_total = count_transactions(session, account_id, since)
+    tx_rows, tx_total = _page_within(
+        lambda offset: transaction_page(session, account_id, since, offset), tx_page)
     tx_pages = pages(tx_total)
     tx_page = min(max(0, tx_page), tx_pages - 1)
     transactions = [{
@@ -74,9 +84,10 @@ def view(session: Session, account_id: int, lang: str, tx_page: int = 0, inv_pag
         "kind": tr(KIND_LABELS.get(row.kind, row.kind)),
         "date": day(row.occurred_at),
         "amount": money(row.amount_minor),
-    } for row in list_transactions(session, account_id, since, tx_page * PAGE_SIZE)]
+    } for row in tx_rows]
 
-    inv_total = invoices.count_invoices(session, account_id)
+    inv_rows, inv_total = _page_within(
+        lambda offset: invoices.invoice_page(session, account_id, offset, PAGE_SIZE), inv_page)
     inv_pages = pages(inv_total)
     inv_page = min(max(0, inv_page), inv_pages - 1)
     invoice_rows = [{
@@ -88,7 +99,7 @@ def view(session: Session, account_id: int, lang: str, tx_page: int = 0, inv_pag
         "status": tr("Paid") if row.status == "paid" else tr("Open") if row.status == "open"
         else tr("Void"),
         "open": "1" if row.due_minor > 0 else "",
-    } for row in invoices.list_invoices(session, account_id, inv_page * PAGE_SIZE, PAGE_SIZE)]
+    } for row in inv_rows]
 
     cards, banks = [], []
     for method in payments.list_methods(session, account_id):
@@ -104,7 +115,7 @@ def view(session: Session, account_id: int, lang: str, tx_page: int = 0, inv_pag
         (cards if method.kind == "card" else banks).append(entry)
 
     cap = data_cap(session, account_id)
-    usage = _usage_summary(session, account_id, lang, country, today) if cap else None
+    usage = _usage_summary(session, account_id, lang, country, today, cap) if cap else None
     return {
         "account_name": account.name,
         "currency": account.currency,
@@ -129,14 +140,25 @@ def view(session: Session, account_id: int, lang: str, tx_page: int = 0, inv_pag
     }
 
 
-def _usage_summary(session: Session, account_id: int, lang: str, country: str, today: date):
+def _page_within(read_page, page: int, size: int = PAGE_SIZE):
+    """(rows, total) of page `page`, or of the last page when `page` is past the end."""
+    page = max(0, page)
+    rows, total = read_page(page * size)
+    last = pages(total, size) - 1
+    if page > last:
+        rows, total = read_page(last * size)
+    return rows, total
+
+
+def _usage_summary(session: Session, account_id: int, lang: str, country: str, today: date,
+                   cap: int):
     """The usage feature's summary for this page (used, cap, percent), when it is installed."""
     try:
         from rxportal.services import usage
     except ImportError:
         return None
     summary = getattr(usage, "billing_summary", None)
-    return summary(session, account_id, lang, country, today) if summary else None
+    return summary(session, account_id, lang, country, today, known_cap=cap) if summary else None
 
 
 def load_for_session(token: str, lang: str, tx_page: int = 0, inv_page: int = 0):

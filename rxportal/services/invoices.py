@@ -45,24 +45,29 @@ def count_invoices(session: Session, account_id: int) -> int:
         Invoice.account_id == account_id)).one())
 
 
-def list_invoices(session: Session, account_id: int, offset: int = 0,
-                  limit: int = 10) -> list[InvoiceRow]:
-    """One page of invoices, newest first, with what is still owed on each: the page is chosen
-    first, then only its invoices' transactions are summed."""
-    page = session.exec(
-        select(Invoice).where(Invoice.account_id == account_id)
+def invoice_page(session: Session, account_id: int, offset: int = 0,
+                 limit: int = 10) -> tuple[list[InvoiceRow], int]:
+    """One page of invoices, newest first, with what is still owed on each and the account's
+    number of invoices, in one round trip: the total is a window count, and the balance a
+    subquery the database evaluates only for the rows of the page."""
+    owed = (select(func.coalesce(func.sum(Transaction.amount_minor), 0))
+            .where(Transaction.invoice_id == Invoice.id).correlate(Invoice).scalar_subquery())
+    rows = session.exec(
+        select(Invoice, owed, func.count().over())
+        .where(Invoice.account_id == account_id)
         .order_by(Invoice.issued_on.desc(), Invoice.id.desc())
         .offset(max(0, offset)).limit(max(1, min(limit, 100)))
     ).all()
-    ids = [i.id for i in page]
-    balances = dict(session.exec(
-        select(Transaction.invoice_id, func.sum(Transaction.amount_minor))
-        .where(Transaction.invoice_id.in_(ids)).group_by(Transaction.invoice_id)
-    ).all()) if ids else {}
+    total = int(rows[0][2]) if rows else count_invoices(session, account_id)
     return [InvoiceRow(i.id, i.number, i.issued_on, i.due_on, i.total_minor,
-                       max(0, int(balances.get(i.id) or 0)) if i.status == "open" else 0,
-                       i.status)
-            for i in page]
+                       max(0, int(balance or 0)) if i.status == "open" else 0, i.status)
+            for i, balance, _ in rows], total
+
+
+def list_invoices(session: Session, account_id: int, offset: int = 0,
+                  limit: int = 10) -> list[InvoiceRow]:
+    """One page of invoices, newest first, with what is still owed on each."""
+    return invoice_page(session, account_id, offset, limit)[0]
 
 
 def invoice_due(session: Session, invoice_id: int) -> int:

@@ -174,14 +174,19 @@ def period_figures(session: Session, account_id: int, start: date, end: date) ->
     return PeriodFigures(start, end, int(row.bytes_down), int(row.bytes_up))
 
 
-def current(session: Session, account_id: int, today: date | None = None) -> CurrentUsage:
+_READ = object()  # "read the plan's cap here"
+
+
+def current(session: Session, account_id: int, today: date | None = None,
+            known_cap: int | None | object = _READ) -> CurrentUsage:
+    """This period's usage; the plan's cap is not read again when the caller knows it."""
     account = _account(session, account_id)
     today = today or local_today(session)
     start, end = periods.period_containing(account.billing_day, today)
     figures = period_figures(session, account_id, start, end)
     return CurrentUsage(
         start=start, end=end, bytes_down=figures.bytes_down, bytes_up=figures.bytes_up,
-        plan_cap=plan_cap(session, account_id),
+        plan_cap=plan_cap(session, account_id) if known_cap is _READ else known_cap,
         topoff_bytes=topoff_bytes(session, account_id, start),
         projected=project(figures.used, start, end, today),
         days_left=(end - today).days + 1,
@@ -199,9 +204,10 @@ class BillingSummary:
 
 
 def billing_summary(session: Session, account_id: int, lang: str, country: str = "",
-                    today: date | None = None) -> BillingSummary | None:
+                    today: date | None = None, known_cap: int | None | object = _READ
+                    ) -> BillingSummary | None:
     """None when no active service has a data cap."""
-    figures = current(session, account_id, today)
+    figures = current(session, account_id, today, known_cap)
     if figures.cap is None:
         return None
     return BillingSummary(used=format_bytes(figures.used, lang, country),

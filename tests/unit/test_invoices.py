@@ -83,3 +83,43 @@ def test_500_invoices_are_paged_in_sql_newest_first(session):
     assert first[0].due_minor == 1000 and first[2].due_minor == 0
     last = invoices.list_invoices(session, account.id, 490, 10)
     assert [row.number for row in last][-1] == "P-0000" and len(last) == 10
+
+
+def test_invoice_page_counts_and_owes_in_one_read(session):
+    account = make_account(session, invoices=())
+    start = date(2001, 1, 1)
+    for n in range(23):
+        invoice = Invoice(account_id=account.id, number=f"Q-{n:02d}",
+                          issued_on=start + timedelta(days=n), due_on=start + timedelta(days=n + 14),
+                          currency="CAD", total_minor=1000, status="open" if n == 22 else "paid")
+        session.add(invoice)
+        session.flush()
+        session.add(Transaction(account_id=account.id, kind="charge", description="x",
+                                amount_minor=1000, currency="CAD", invoice_id=invoice.id))
+        if n == 22:  # part paid: 250 still owed
+            session.add(Transaction(account_id=account.id, kind="payment", description="p",
+                                    amount_minor=-750, currency="CAD", invoice_id=invoice.id))
+    session.commit()
+    rows, total = invoices.invoice_page(session, account.id, 0, 10)
+    assert total == 23 and len(rows) == 10
+    assert (rows[0].number, rows[0].due_minor, rows[1].due_minor) == ("Q-22", 250, 0)
+    rows, total = invoices.invoice_page(session, account.id, 20, 10)
+    assert total == 23 and [r.number for r in rows] == ["Q-02", "Q-01", "Q-00"]
+    assert invoices.invoice_page(session, account.id, 40, 10) == ([], 23)
+
+
+def test_billing_view_past_the_last_page_shows_the_last_page(session):
+    from rxportal.services import billing
+
+    account = make_account(session, invoices=())
+    for n in range(12):
+        session.add(Invoice(account_id=account.id, number=f"R-{n:02d}",
+                            issued_on=date(2002, 1, 1) + timedelta(days=n),
+                            due_on=date(2002, 2, 1), currency="CAD", total_minor=100,
+                            status="paid"))
+    session.commit()
+    view = billing.view(session, account.id, "en", inv_page=7)
+    assert (view["inv_page"], view["inv_pages"], view["inv_total"]) == (1, 2, 12)
+    assert [row["number"] for row in view["invoices"]] == ["R-01", "R-00"]
+    first = billing.view(session, account.id, "en", inv_page=-3)
+    assert first["inv_page"] == 0 and first["invoices"][0]["number"] == "R-11"
