@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import os
 import socket
+import sqlite3
 from email import message_from_bytes, policy
+from pathlib import Path
 
 import pytest
 
@@ -25,13 +27,38 @@ def data_dir(tmp_path, monkeypatch):
     return tmp_path
 
 
-@pytest.fixture()
-def session(data_dir):
-    """A session on a new database built by the real migrations."""
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory) -> Path:
+    """One SQLite file built by the real migrations for the whole run: each test starts from a
+    copy of it (running the migrations again took 0.7 s a test, a third of the unit tests)."""
     from rxportal import db
     from rxportal.services import migrations
 
-    migrations.upgrade()
+    folder = tmp_path_factory.mktemp("migrated")
+    path = folder / "migrated.db"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RXPORTAL_DATA_DIR", str(folder))
+        patch.setenv("DATABASE_URL", f"sqlite:///{path}")
+        patch.setenv("RXPORTAL_SECRET_KEY", "test-secret-key")
+        migrations.upgrade()
+        db.engine_for(f"sqlite:///{path}").dispose()
+    return path
+
+
+def copy_database(source: Path, target: Path) -> None:
+    """A consistent copy of a SQLite database (its write-ahead log included)."""
+    with sqlite3.connect(source) as origin, sqlite3.connect(target) as copy:
+        origin.backup(copy)
+    origin.close()
+    copy.close()
+
+
+@pytest.fixture()
+def session(data_dir, migrated_database):
+    """A session on a new database built by the real migrations (a copy of the run's one)."""
+    from rxportal import db
+
+    copy_database(migrated_database, data_dir / "test.db")
     with db.session_scope() as s:
         yield s
 
