@@ -23,8 +23,7 @@ run-scaled: install
 test: install-test
 	. scripts/env.sh && $(BIN)/python -m pytest tests/unit tests/integration -q -p no:cacheprovider
 	. scripts/env.sh && $(BIN)/python -m pytest tests/e2e -q -p no:cacheprovider
-	. scripts/env.sh && RXPORTAL_E2E_MODE=scaled RXPORTAL_E2E_PROXY=nginx $(BIN)/python -m pytest tests/e2e -q -p no:cacheprovider -m journey
-	. scripts/env.sh && $(BIN)/python -m pytest tests/failure -q -p no:cacheprovider
+	. scripts/env.sh && RXPORTAL_E2E_MODE=scaled RXPORTAL_E2E_PROXY=nginx $(BIN)/python -m pytest tests/e2e -q -p no:cacheprovider -m "journey or failure"
 
 test-unit: install-test
 	. scripts/env.sh && $(BIN)/python -m pytest tests/unit tests/integration -q

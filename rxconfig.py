@@ -11,7 +11,7 @@ def _respawn_failed_workers() -> None:
     """Granian, Reflex's production server, stops the WHOLE app when one backend worker dies
     (Reflex 0.10.1 does not pass `respawn_failed_workers`, nor read GRANIAN_* variables). Make it
     start a new worker instead: the customers of the dead one reconnect to the others and carry
-    on (their state is in Redis). Proven by tests/failure/test_worker_killed.py."""
+    on (their state is in Redis). Proven by tests/e2e/failure/test_worker_killed.py."""
     try:
         from granian.server import common
     except ImportError:

@@ -9,7 +9,8 @@ import reflex as rx
 
 from rxportal.components.forms import language_select
 from rxportal.components.i18n import t
-from rxportal.components.layout import named_after, page_tab_title, page_title, shell
+from rxportal.components.layout import (HYDRATED, named_after, page_tab_title, page_title,
+                                        shell)
 from rxportal.state.admin import StaffState
 
 NAV_WIDTH = "230px"
@@ -147,6 +148,7 @@ def admin_public_template(route: str, title: str, on_load: list | None = None) -
                     rx.vstack(page(), rx.box(language_select("admin-language"), padding_top="8px"),
                               spacing="4", width="100%", align="stretch"),
                     id="main",
+                    custom_attrs=HYDRATED,
                     style={"width": "100%", "maxWidth": "440px", "padding": "24px 16px",
                            "boxSizing": "border-box"},
                 ),

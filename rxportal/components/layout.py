@@ -15,6 +15,9 @@ from rxportal.components.i18n import t
 from rxportal.state.session import SessionState
 
 SIDEBAR_WIDTH = "240px"
+# On each page's <main>: "true" once the page's on_load handlers have run (Reflex sets
+# is_hydrated at the end of the chain). The end-to-end tests wait for it after a page load.
+HYDRATED = {"data-hydrated": rx.State.is_hydrated.to_string()}
 DESKTOP = ["none", "none", "flex"]  # shown from the "sm" breakpoint (48em, 768 px) up
 PHONE = ["flex", "flex", "none"]
 
@@ -138,6 +141,7 @@ def shell(navigation: rx.Component, top: rx.Component, content: rx.Component,
         rx.el.main(
             content,
             id="main",
+            custom_attrs=HYDRATED,
             style={"padding": "16px", "maxWidth": "1100px", "boxSizing": "border-box"},
             margin_left=["0", "0", nav_width],
             width=["100%", "100%", f"calc(100% - {nav_width})"],
@@ -192,6 +196,7 @@ def public_layout(content: rx.Component) -> rx.Component:
                 spacing="4", width="100%", align="stretch",
             ),
             id="main",
+            custom_attrs=HYDRATED,
             style={"width": "100%", "maxWidth": "440px", "padding": "24px 16px",
                    "boxSizing": "border-box"},
         ),

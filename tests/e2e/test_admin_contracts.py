@@ -256,7 +256,7 @@ def test_new_staff_pages_look_right_everywhere(browser, portal):
 
     with _db() as session:
         signed = session.exec(select(Contract.id).where(Contract.status == "signed")).first()
-    look_at_staff_pages(browser, portal, make_staff("administrator"), [
+    look_at_staff_pages(browser, portal, "administrator", [
         ("/admin/contracts", "contracts", "tbody tr"),
         ("/admin/contracts/template/terms", "template", "#template-version"),
         ("/admin/contracts/new-template", "new-template", "#save-template"),

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from tests.e2e.conftest import login, wait_ready
 from tests.e2e.test_details_page import make_customer
-from tests.failure.conftest import postgres_stopped, redis_stopped
+from tests.e2e.failure.conftest import postgres_stopped, redis_stopped
 
 OUTAGE = "briefly unavailable"
 

@@ -1,6 +1,8 @@
 """Failure tests: the portal in its scaled-out mode (PostgreSQL, Redis, several backend workers,
 the job worker on Redis) while a backend worker dies, PostgreSQL or Redis restarts, or the SMTP
-server stops. They reuse the end-to-end harness (one production build per run).
+server stops. They use the end-to-end harness, and run only in the scaled-out mode (these
+failures only exist with several workers): `make test` runs them after the journeys, against the
+same build (`-m "journey or failure"`); tests/e2e/conftest.py leaves this folder out otherwise.
 
 The database and Redis servers are shared with other work on this machine: every outage is a few
 seconds long, and every helper starts its server again in a `finally`, whatever the test did.
@@ -11,12 +13,20 @@ import contextlib
 import os
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
-os.environ["RXPORTAL_E2E_MODE"] = "scaled"  # these failures only exist with several workers
 
-from tests.e2e.conftest import browser, localstripe, page, portal  # noqa: E402,F401 - shared fixtures
+def pytest_collection_modifyitems(items):
+    """Marked `failure` (`make test` runs them with the journeys) and run last: the other tests
+    need not live with what an outage left behind."""
+    here = Path(__file__).parent
+    failures = [item for item in items if here in item.path.parents]
+    for item in failures:
+        item.add_marker(pytest.mark.failure)
+    items[:] = [item for item in items if item not in failures] + failures
+
 
 PG_VERSION = os.environ.get("RXPORTAL_PG_CLUSTER_VERSION") or (
     sorted(os.listdir("/etc/postgresql"))[-1] if os.path.isdir("/etc/postgresql") else "15")
