@@ -65,17 +65,23 @@ def test_another_account_gets_not_found_for_the_pdf(session):
         invoices.get_invoice(session, demo2.id, invoice.id)
 
 
+def _daily_invoice(session, account, number: str, day: date, status: str) -> Invoice:
+    """An invoice of 10.00 issued on `day`, with its charge in the ledger."""
+    invoice = Invoice(account_id=account.id, number=number, issued_on=day,
+                      due_on=day + timedelta(days=14), currency="CAD", total_minor=1000,
+                      status=status)
+    session.add(invoice)
+    session.flush()
+    session.add(Transaction(account_id=account.id, kind="charge", description="x",
+                            amount_minor=1000, currency="CAD", invoice_id=invoice.id))
+    return invoice
+
+
 def test_500_invoices_are_paged_in_sql_newest_first(session):
     account = make_account(session, invoices=())
-    start = date(2000, 1, 1)
     for n in range(500):
-        invoice = Invoice(account_id=account.id, number=f"P-{n:04d}",
-                          issued_on=start + timedelta(days=n), due_on=start + timedelta(days=n + 14),
-                          currency="CAD", total_minor=1000, status="open" if n >= 498 else "paid")
-        session.add(invoice)
-        session.flush()
-        session.add(Transaction(account_id=account.id, kind="charge", description="x",
-                                amount_minor=1000, currency="CAD", invoice_id=invoice.id))
+        _daily_invoice(session, account, f"P-{n:04d}", date(2000, 1, 1) + timedelta(days=n),
+                       "open" if n >= 498 else "paid")
     session.commit()
     assert invoices.count_invoices(session, account.id) == 500
     first = invoices.list_invoices(session, account.id, 0, 10)
@@ -87,15 +93,9 @@ def test_500_invoices_are_paged_in_sql_newest_first(session):
 
 def test_invoice_page_counts_and_owes_in_one_read(session):
     account = make_account(session, invoices=())
-    start = date(2001, 1, 1)
     for n in range(23):
-        invoice = Invoice(account_id=account.id, number=f"Q-{n:02d}",
-                          issued_on=start + timedelta(days=n), due_on=start + timedelta(days=n + 14),
-                          currency="CAD", total_minor=1000, status="open" if n == 22 else "paid")
-        session.add(invoice)
-        session.flush()
-        session.add(Transaction(account_id=account.id, kind="charge", description="x",
-                                amount_minor=1000, currency="CAD", invoice_id=invoice.id))
+        invoice = _daily_invoice(session, account, f"Q-{n:02d}",
+                                 date(2001, 1, 1) + timedelta(days=n), "open" if n == 22 else "paid")
         if n == 22:  # part paid: 250 still owed
             session.add(Transaction(account_id=account.id, kind="payment", description="p",
                                     amount_minor=-750, currency="CAD", invoice_id=invoice.id))
