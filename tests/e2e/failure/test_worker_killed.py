@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import time
-from urllib.parse import urlparse
 
 import psutil
 from playwright.sync_api import expect
@@ -14,9 +13,10 @@ from tests.e2e.conftest import login, wait_ready
 
 
 def _workers(portal) -> list[psutil.Process]:
-    """The processes that serve the app's port: granian's workers (not the supervisor)."""
+    """The processes that serve the app's port: granian's workers (not the supervisor). The
+    app's own port, not the URL's: with the proxy in front, the browser talks to nginx."""
     root = psutil.Process(portal.process.pid)
-    port = urlparse(portal.url).port
+    port = int(portal.env["RXPORTAL_PORT"])
     serving = []
     for proc in root.children(recursive=True):
         try:
