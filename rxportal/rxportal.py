@@ -11,7 +11,7 @@ from rxportal.wellformed import guard_reflex_events
 
 import_all()
 guard_reflex_events()
-handler_threads.install()  # scaled mode: database waits off the event loop
+handler_threads.install()  # RXPORTAL_HANDLER_THREADS=1: database waits off the event loop
 
 app = rx.App(
     stylesheets=["/portal.css"],

@@ -1,5 +1,6 @@
-"""Scaled mode runs plain event handlers in a thread (rxportal/handler_threads.py): the worker's
-event loop keeps serving other customers while one handler waits on the database."""
+"""With RXPORTAL_HANDLER_THREADS=1 the scaled mode runs plain event handlers in a thread
+(rxportal/handler_threads.py): the worker's event loop keeps serving other customers while one
+handler waits on the database."""
 from __future__ import annotations
 
 import asyncio
@@ -51,9 +52,9 @@ def test_a_threaded_handler_changes_the_state_it_was_given_from_another_thread()
 
 
 @pytest.mark.parametrize("redis_url, switch, expected", [
-    ("redis://127.0.0.1:6379/0", None, True), ("redis://127.0.0.1:6379/0", "0", False),
-    ("", None, False)])
-def test_on_with_redis_only_and_can_be_turned_off(monkeypatch, redis_url, switch, expected):
+    ("redis://127.0.0.1:6379/0", "1", True), ("redis://127.0.0.1:6379/0", None, False),
+    ("redis://127.0.0.1:6379/0", "0", False), ("", "1", False)])
+def test_off_unless_asked_for_and_only_with_redis(monkeypatch, redis_url, switch, expected):
     monkeypatch.setenv("REDIS_URL", redis_url)
     if switch is None:
         monkeypatch.delenv("RXPORTAL_HANDLER_THREADS", raising=False)
@@ -66,6 +67,7 @@ def test_install_wraps_reflexs_process_event_once(monkeypatch):
     from reflex_base.event.processor import base_state_processor
 
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
+    monkeypatch.setenv("RXPORTAL_HANDLER_THREADS", "1")
     original = base_state_processor.process_event
     monkeypatch.setattr(base_state_processor, "process_event", original)
     handler_threads.install()
