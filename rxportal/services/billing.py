@@ -36,15 +36,14 @@ def list_transactions(session: Session, account_id: int, since: datetime, offset
 
 def transaction_page(session: Session, account_id: int, since: datetime, offset: int = 0,
                      limit: int = PAGE_SIZE) -> tuple[list[Transaction], int]:
-    """One page of the period's transactions, newest first, and how many there are, in one
-    round trip (a window count)."""
-    rows = session.exec(
-        select(Transaction, func.count().over()).where(Transaction.account_id == account_id,
-                                                       Transaction.occurred_at >= since)
+    """One page of the period's transactions, newest first, and how many there are (two
+    statements: a window count would make the database read and sort them all)."""
+    rows = list(session.exec(
+        select(Transaction).where(Transaction.account_id == account_id,
+                                  Transaction.occurred_at >= since)
         .order_by(Transaction.occurred_at.desc(), Transaction.id.desc())
-        .offset(max(0, offset)).limit(max(1, min(limit, 100)))).all()
-    total = int(rows[0][1]) if rows else count_transactions(session, account_id, since)
-    return [row for row, _ in rows], total
+        .offset(max(0, offset)).limit(max(1, min(limit, 100)))))
+    return rows, count_transactions(session, account_id, since)
 
 
 def data_cap(session: Session, account_id: int) -> int | None:

@@ -245,19 +245,18 @@ def list_tickets(session: Session, account_id: int, status: str = "all", page: i
         where.append(Ticket.status != STATUS_CLOSED)
     elif status in STATUSES:
         where.append(Ticket.status == status)
+    # The count apart from the page: a window count would read and sort every ticket.
+    total = session.exec(select(func.count()).select_from(Ticket).where(*where)).one()
     page = max(1, int(page))
-    # The page and the total in one round trip (a window count); past the end, only the total.
     rows = session.exec(
-        select(Ticket, func.count().over()).where(*where)
+        select(Ticket).where(*where)
         .order_by(Ticket.last_activity_at.desc(), Ticket.id.desc())
         .offset((page - 1) * page_size).limit(page_size)
     ).all()
-    total = rows[0][1] if rows else session.exec(
-        select(func.count()).select_from(Ticket).where(*where)).one()
     return [
         {"id": t.id, "number": t.number, "subject": t.subject, "status": t.status,
          "last_activity_at": t.last_activity_at, "created_at": t.created_at}
-        for t, _ in rows
+        for t in rows
     ], int(total)
 
 
