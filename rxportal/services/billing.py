@@ -31,19 +31,11 @@ def count_transactions(session: Session, account_id: int, since: datetime) -> in
 
 def list_transactions(session: Session, account_id: int, since: datetime, offset: int = 0,
                       limit: int = PAGE_SIZE) -> list[Transaction]:
-    return transaction_page(session, account_id, since, offset, limit)[0]
-
-
-def transaction_page(session: Session, account_id: int, since: datetime, offset: int = 0,
-                     limit: int = PAGE_SIZE) -> tuple[list[Transaction], int]:
-    """One page of the period's transactions, newest first, and how many there are (two
-    statements: a window count would make the database read and sort them all)."""
-    rows = list(session.exec(
+    return list(session.exec(
         select(Transaction).where(Transaction.account_id == account_id,
                                   Transaction.occurred_at >= since)
         .order_by(Transaction.occurred_at.desc(), Transaction.id.desc())
         .offset(max(0, offset)).limit(max(1, min(limit, 100)))))
-    return rows, count_transactions(session, account_id, since)
 
 
 def data_cap(session: Session, account_id: int) -> int | None:
@@ -72,8 +64,7 @@ def view(session: Session, account_id: int, lang: str, tx_page: int = 0, inv_pag
 
     figures = ledger.figures(session, account_id, today)
     since = period_start(account, today)
-    tx_rows, tx_total = _page_within(
-        lambda offset: transaction_page(session, account_id, since, offset), tx_page)
+    tx_total = count_transactions(session, account_id, since)
     tx_pages = pages(tx_total)
     tx_page = min(max(0, tx_page), tx_pages - 1)
     transactions = [{
@@ -83,10 +74,9 @@ def view(session: Session, account_id: int, lang: str, tx_page: int = 0, inv_pag
         "kind": tr(KIND_LABELS.get(row.kind, row.kind)),
         "date": day(row.occurred_at),
         "amount": money(row.amount_minor),
-    } for row in tx_rows]
+    } for row in list_transactions(session, account_id, since, tx_page * PAGE_SIZE)]
 
-    inv_rows, inv_total = _page_within(
-        lambda offset: invoices.invoice_page(session, account_id, offset, PAGE_SIZE), inv_page)
+    inv_total = invoices.count_invoices(session, account_id)
     inv_pages = pages(inv_total)
     inv_page = min(max(0, inv_page), inv_pages - 1)
     invoice_rows = [{
@@ -98,7 +88,7 @@ def view(session: Session, account_id: int, lang: str, tx_page: int = 0, inv_pag
         "status": tr("Paid") if row.status == "paid" else tr("Open") if row.status == "open"
         else tr("Void"),
         "open": "1" if row.due_minor > 0 else "",
-    } for row in inv_rows]
+    } for row in invoices.list_invoices(session, account_id, inv_page * PAGE_SIZE, PAGE_SIZE)]
 
     cards, banks = [], []
     for method in payments.list_methods(session, account_id):
@@ -137,16 +127,6 @@ def view(session: Session, account_id: int, lang: str, tx_page: int = 0, inv_pag
         "usage_used": usage.used if usage else "",
         "usage_percent": int(usage.percent) if usage else 0,
     }
-
-
-def _page_within(read_page, page: int, size: int = PAGE_SIZE):
-    """(rows, total) of page `page`, or of the last page when `page` is past the end."""
-    page = max(0, page)
-    rows, total = read_page(page * size)
-    last = pages(total, size) - 1
-    if page > last:
-        rows, total = read_page(last * size)
-    return rows, total
 
 
 def _usage_summary(session: Session, account_id: int, lang: str, country: str, today: date,
