@@ -60,7 +60,6 @@ def translate(lang: str, msgid: str, **values) -> str:
     return text.format(**values) if values else text
 
 
-@lru_cache(maxsize=256)
 def locale_for(lang: str, country: str = "") -> str:
     """A Babel locale such as fr_CA from a language and the ISP's country."""
     return str(_locale(lang, country))

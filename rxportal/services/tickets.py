@@ -245,7 +245,6 @@ def list_tickets(session: Session, account_id: int, status: str = "all", page: i
         where.append(Ticket.status != STATUS_CLOSED)
     elif status in STATUSES:
         where.append(Ticket.status == status)
-    # The count apart from the page: a window count would read and sort every ticket.
     total = session.exec(select(func.count()).select_from(Ticket).where(*where)).one()
     page = max(1, int(page))
     rows = session.exec(
