@@ -50,7 +50,9 @@ def nav_links() -> rx.Component:
 def amount_due_badge() -> rx.Component:
     return rx.box(
         rx.text(t("Amount due"), size="1", color_scheme="gray"),
-        rx.text(SessionState.amount_due_text, size="5", weight="bold", id="layout-amount-due"),
+        # Each text keeps its line while still empty, so nothing moves when the data comes.
+        rx.text(SessionState.amount_due_text, size="5", weight="bold", id="layout-amount-due",
+                min_height="var(--line-height-5)"),
         padding="10px 12px", border_radius="8px", background="var(--gray-3)", width="100%",
     )
 
@@ -86,7 +88,8 @@ def logout_button() -> rx.Component:
 def sidebar() -> rx.Component:
     return rx.el.nav(
         rx.vstack(
-            rx.text(SessionState.isp_name, size="4", weight="bold", padding="8px 12px"),
+            rx.text(SessionState.isp_name, size="4", weight="bold", padding="8px 12px",
+                    min_height="var(--line-height-4)", box_sizing="content-box"),
             amount_due_badge(),
             nav_links(),
             rx.spacer(),
@@ -114,6 +117,7 @@ def top_bar() -> rx.Component:
             rx.text(SessionState.amount_due_text, weight="bold", size="3",
                     aria_label=t("Amount due")),
             align="center", padding="10px 12px", width="100%",
+            min_height="44px", box_sizing="border-box",  # as tall before the data as after
         ),
         rx.cond(
             SessionState.menu_open,
@@ -153,6 +157,30 @@ def shell(navigation: rx.Component, top: rx.Component, content: rx.Component,
 
 def layout(content: rx.Component) -> rx.Component:
     return shell(sidebar(), top_bar(), content, SessionState.ui_lang)
+
+
+def placeholder(framed: bool) -> rx.Component:
+    lines = rx.vstack(rx.skeleton(height="14px", width="35%"),
+                      rx.skeleton(height="28px", width="60%"), spacing="3", width="100%")
+    return rx.card(lines, width="100%") if framed else lines
+
+
+def until_loaded(loaded: rx.Var, content: rx.Component, cards: int = 4,
+                 framed: bool = True) -> rx.Component:
+    """The page's data, or grey placeholders while its first load is on its way.
+
+    The build prerenders each page with empty data ("No invoices yet."): shown on arrival, it
+    was wrong for a moment and then jumped when the data came. New elements moving nothing,
+    the placeholders leave the page steady (no layout shift) and say what is happening."""
+    return rx.cond(
+        loaded,
+        content,
+        rx.vstack(
+            rx.text(t("Loading your account…"), class_name="visually-hidden", role="status"),
+            *[placeholder(framed) for _ in range(cards)],
+            spacing="3", width="100%", aria_busy="true",
+        ),
+    )
 
 
 def page_title(title: rx.Var) -> rx.Component:

@@ -4,7 +4,7 @@ import reflex as rx
 from rxportal.components.cards import card_element, save_card_box
 from rxportal.components.forms import field, form_message, submit_button
 from rxportal.components.i18n import t
-from rxportal.components.layout import page_title, template
+from rxportal.components.layout import page_title, template, until_loaded
 from rxportal.state.billing import BillingState, PayState
 from rxportal.state.session import SessionState
 
@@ -197,17 +197,22 @@ def invoices_section() -> rx.Component:
 def billing_page() -> rx.Component:
     return rx.vstack(
         page_title(t("Billing")),
-        amount_due_card(),
-        rx.grid(
-            figure(t("Total balance"), BillingState.total_balance, "total-balance"),
-            figure(t("Next billing cycle amount"), BillingState.next_cycle_amount, "next-cycle"),
-            figure(t("Next billing date"), BillingState.next_billing_date, "next-billing-date"),
-            rx.cond(BillingState.has_cap, usage_card()),
-            columns=rx.breakpoints(initial="1", sm="2", lg="4"), spacing="3", width="100%",
-        ),
-        transactions_section(),
-        methods_section(),
-        invoices_section(),
+        until_loaded(BillingState.loaded, rx.vstack(
+            amount_due_card(),
+            rx.grid(
+                figure(t("Total balance"), BillingState.total_balance, "total-balance"),
+                figure(t("Next billing cycle amount"), BillingState.next_cycle_amount,
+                       "next-cycle"),
+                figure(t("Next billing date"), BillingState.next_billing_date,
+                       "next-billing-date"),
+                rx.cond(BillingState.has_cap, usage_card()),
+                columns=rx.breakpoints(initial="1", sm="2", lg="4"), spacing="3", width="100%",
+            ),
+            transactions_section(),
+            methods_section(),
+            invoices_section(),
+            spacing="4", width="100%",
+        )),
         spacing="4", width="100%",
     )
 

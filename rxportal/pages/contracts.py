@@ -3,7 +3,7 @@ import reflex as rx
 
 from rxportal.components.forms import field, form_message, portal_form
 from rxportal.components.i18n import t
-from rxportal.components.layout import DESKTOP, PHONE, page_title, template
+from rxportal.components.layout import DESKTOP, PHONE, page_title, template, until_loaded
 from rxportal.components.signature_pad import clear_script, signature_pad
 from rxportal.services.contracts import CONSENT_TEXT
 from rxportal.state.contracts import PAD_ID, READ_FORM, ContractsState, SignState
@@ -94,7 +94,7 @@ def contracts_cards() -> rx.Component:
 def contracts_page() -> rx.Component:
     return rx.vstack(
         page_title(t("Contracts")),
-        rx.cond(
+        until_loaded(ContractsState.loaded, rx.cond(
             ContractsState.contracts_enabled,
             rx.vstack(
                 rx.text(t("Every contract on your account. Sign the ones pending signature, "
@@ -108,7 +108,7 @@ def contracts_page() -> rx.Component:
                 spacing="3", width="100%",
             ),
             rx.callout(t("Contracts are not available in this portal."), color_scheme="gray"),
-        ),
+        ), cards=2),
         width="100%",
     )
 

@@ -4,7 +4,7 @@ import reflex as rx
 
 from rxportal.components.forms import field, form_message, submit_button
 from rxportal.components.i18n import t
-from rxportal.components.layout import page_title, template
+from rxportal.components.layout import page_title, template, until_loaded
 from rxportal.state.tickets import TicketsState, TicketState
 
 NEW_UPLOAD_ID = "ticket_attachment"
@@ -203,13 +203,17 @@ def tickets_page() -> rx.Component:
                 rx.hstack(rx.heading(t("Tickets"), as_="h2", size="5"), rx.spacer(),
                           status_filter(), width="100%", align="center", wrap="wrap",
                           spacing="3"),
-                rx.cond(
-                    TicketsState.rows.length() > 0,
-                    rx.el.ul(rx.foreach(TicketsState.rows, ticket_row), id="ticket-list",
-                             style={"margin": "0", "padding": "0", "width": "100%"}),
-                    rx.text(t("No tickets to show."), color_scheme="gray", id="ticket-list-empty"),
-                ),
-                pager(),
+                until_loaded(TicketsState.rows_loaded, rx.vstack(
+                    rx.cond(
+                        TicketsState.rows.length() > 0,
+                        rx.el.ul(rx.foreach(TicketsState.rows, ticket_row), id="ticket-list",
+                                 style={"margin": "0", "padding": "0", "width": "100%"}),
+                        rx.text(t("No tickets to show."), color_scheme="gray",
+                                id="ticket-list-empty"),
+                    ),
+                    pager(),
+                    spacing="3", width="100%",
+                ), cards=3, framed=False),
                 spacing="3", width="100%",
             ),
             width="100%",

@@ -39,6 +39,7 @@ class ContractsState(SessionState):
     # Each row carries its name and issue date in every language; the page picks by ui_lang.
     contract_rows: list[dict[str, str]] = []
     contracts_enabled: bool = True
+    loaded: bool = False  # until the first load, the page shows placeholders
     contracts_error: str = ""
 
     @rx.event
@@ -52,6 +53,7 @@ class ContractsState(SessionState):
             self.contracts_enabled = _enabled(session)
             if not self.contracts_enabled:
                 self.contract_rows = []
+                self.loaded = True
                 return
             country = isp_settings.get(session, "country")
             rows = {lang: contracts.list_for_account(session, user.account_id, lang)
@@ -64,6 +66,7 @@ class ContractsState(SessionState):
              "sign_url": f"/contracts/{en.id}/sign"}
             for en, fr in zip(rows["en"], rows["fr"])
         ]
+        self.loaded = True
 
     @rx.event
     def download(self, contract_id: str):
