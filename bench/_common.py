@@ -236,18 +236,40 @@ class Customer:
         at, delta = await self.wait_for(lambda d: answer_state in d, timeout)
         return at - started, delta
 
-    async def navigate(self, path: str, answer_state: str, key: str, timeout: float = 30
-                       ) -> tuple[float, dict]:
+    async def call_confirmed(self, name: str, path: str | None = None,
+                             timeout: float = 30) -> tuple[float, dict]:
+        """Send one event that may change nothing (the pages send only what changed, so a page
+        whose data is as it was answers nothing), then the menu button, whose answer always
+        comes: a tab's events are handled in order, so that answer means the first was done.
+        Seconds until then (both events' work), and what came back meanwhile."""
+        self._drain()
+        started = time.perf_counter()
+        await self.sio.emit("event", self._event(name, {}, path), namespace=NAMESPACE)
+        await self.sio.emit("event", self._event(f"{SESSION_STATE}.toggle_menu", {}, path),
+                            namespace=NAMESPACE)
+        seen: dict = {}
+
+        def confirmed(delta: dict) -> bool:
+            seen.update(delta)
+            return "menu_open_rx_state_" in delta.get(SESSION_STATE, {})
+
+        at, _ = await self.wait_for(confirmed, timeout)
+        return at - started, seen
+
+    async def navigate(self, path: str, timeout: float = 30) -> tuple[float, dict]:
         """Follow a link to `path` as the browser does (state.js `onLoadInternalEvent`): the
         browser's stored vars, then `on_load_internal`, which runs the page's on_load chain
-        (check_login, then the page's load handler). Seconds until the page state's update."""
+        (check_login, then the page's load handler), whose end sets `is_hydrated` again (what
+        the page's `data-hydrated` shows). Seconds until then; the page's own update comes
+        before it, when its data changed since the last visit."""
         self._drain()
         started = time.perf_counter()
         vars_ = {COOKIE_VAR: self.cookie} if self.cookie else {}
         for name, payload in ((f"{STATE}.{UPDATE_VARS}", {"vars": vars_}),
                               (f"{STATE}.{ON_LOAD}", {})):
             await self.sio.emit("event", self._event(name, payload, path), namespace=NAMESPACE)
-        at, delta = await self.wait_for(lambda d: key in d.get(answer_state, {}), timeout)
+        at, delta = await self.wait_for(
+            lambda d: d.get(STATE, {}).get("is_hydrated_rx_state_") is True, timeout)
         return at - started, delta
 
     async def close(self) -> None:

@@ -43,6 +43,13 @@ def register_collected_card(result, user, save: bool, lang: str) -> tuple[int | 
         return None, problem.text(lang)
 
 
+# What the billing view (services/billing.py) gives the page, by the names of its vars.
+PAGE_KEYS = ("amount_due", "open_invoices", "total_balance", "next_cycle_amount",
+             "next_billing_date", "period_start", "has_cap", "cap", "usage_used",
+             "usage_percent", "transactions", "tx_page", "tx_pages", "invoices", "inv_page",
+             "inv_pages", "cards", "banks")
+
+
 class BillingState(SessionState):
     amount_due: str = ""
     open_invoices: int = 0
@@ -82,20 +89,18 @@ class BillingState(SessionState):
                                                    self.tx_page, self.inv_page)
         if user is None:
             return False
-        self.username, self.account_name = user.username, data["account_name"]
-        self.amount_due_text = data["amount_due"]  # the layout's figure, from the same read
-        for key in ("amount_due", "open_invoices", "total_balance", "next_cycle_amount",
-                    "next_billing_date", "period_start", "has_cap", "cap", "usage_used",
-                    "usage_percent", "transactions",
-                    "tx_page", "tx_pages", "invoices", "inv_page", "inv_pages", "cards", "banks"):
-            setattr(self, key, data[key])
-        self.loaded = True
+        # Only what changed since the last load is sent: coming back to the page, or clicking
+        # again, usually costs no update at all.
+        self._assign_changed(
+            username=user.username, account_name=data["account_name"],
+            amount_due_text=data["amount_due"],  # the layout's figure, from the same read
+            loaded=True,
+            **{key: data[key] for key in PAGE_KEYS})
         return True
 
     @rx.event
     def load_billing(self):
-        self.billing_error = ""
-        self.tx_page = self.inv_page = 0
+        self._assign_changed(billing_error="", tx_page=0, inv_page=0)
         self._refresh()  # checks the session itself; check_login redirects when it is gone
 
     @rx.event

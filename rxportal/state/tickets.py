@@ -123,6 +123,7 @@ class AttachmentMixin(rx.State, mixin=True):
 
 class TicketsState(AttachmentMixin, SessionState):
     rows: list[dict[str, str]] = []
+    rows_loaded: bool = False  # until the first load, the page shows placeholders
     total: int = 0
     page: int = 1
     status_filter: str = "all"
@@ -162,24 +163,22 @@ class TicketsState(AttachmentMixin, SessionState):
                 self.page = max(1, -(-total // tickets.PAGE_SIZE))
                 rows, total = tickets.list_tickets(session, account_id, self.status_filter,
                                                    self.page)
-        self.total = total
-        self.rows = [
+        self._assign_changed(total=total, rows_loaded=True, rows=[
             {"id": str(r["id"]), "number": str(r["number"]), "subject": r["subject"],
              "status": r["status"],
              "when": _moment(r["last_activity_at"], self.ui_lang, country, tz)}
             for r in rows
-        ]
+        ])
 
     @rx.event
     def load_tickets(self):
-        self.notice, self.errors, self.busy = "", {}, False
-        self.dialog_open = False
+        self._assign_changed(notice="", errors={}, busy=False, dialog_open=False)
         user = self.require_user()
         if user is None:
             return
         if not self.show_tickets:  # the ISP turned the page off
             return rx.redirect(HOME_ROUTE, replace=True)
-        self.page = 1
+        self._assign_changed(page=1)
         self._load_rows(user.account_id)
 
     @rx.event

@@ -140,3 +140,39 @@ def test_a_second_submit_of_a_paid_form_is_ignored(session, demo):
     state.attempt_id = "current"
     assert call(state, "submit_payment", {"purpose": "amount_due", "attempt": "older"}) == []
     assert state.pay_error == "" and state.busy is False
+
+
+def test_loading_the_page_again_sends_only_what_changed(session, demo):
+    """A var assigned is sent again even with the same value: coming back to the billing page
+    (or the tickets page) with nothing new must change no var, and a new payment only the
+    figures it moves."""
+    from datetime import datetime, timezone
+
+    from rxportal.models import Transaction
+    from rxportal.state.billing import BillingState
+    from rxportal.state.tickets import TicketsState
+
+    billing = state_for(BillingState, session, "demo")
+    call(billing, "load_billing")
+    assert billing.loaded and billing.amount_due == "$110.00" and billing.invoices
+    parent = billing.parent_state
+    billing._clean(), parent._clean()
+    call(billing, "load_billing")
+    assert billing.dirty_vars == set() and parent.dirty_vars == set()
+
+    session.add(Transaction(account_id=demo["demo"].id, kind="credit", description="Goodwill",
+                            amount_minor=-1000, currency="USD",
+                            occurred_at=datetime.now(timezone.utc)))
+    session.commit()
+    call(billing, "load_billing")
+    # A credit not set against an invoice: the balance moves, what the invoices ask does not.
+    assert {"total_balance", "transactions"} <= billing.dirty_vars
+    assert not {"amount_due", "invoices", "cards"} & billing.dirty_vars
+    assert billing.total_balance == "$100.00" and parent.dirty_vars == set()
+
+    tickets = billing.parent_state.get_substate([TicketsState.get_name()])
+    call(tickets, "load_tickets")
+    assert tickets.rows
+    tickets._clean()
+    call(tickets, "load_tickets")
+    assert tickets.dirty_vars == set()
