@@ -31,6 +31,12 @@ def _respawn_failed_workers() -> None:
 
 _respawn_failed_workers()
 
+# One worker on SQLite keeps each tab's state on disk too, so that a restart loses no open form
+# (Reflex's disk state manager). Written after every event, that cost a thread's file write and
+# the GIL passing to it twice per click (bench/README.md): the states now go to disk after 10 s
+# without a change, and at shutdown. The scaled-out mode keeps them in Redis.
+os.environ.setdefault("REFLEX_STATE_MANAGER_DISK_DEBOUNCE_SECONDS", "10")
+
 
 _port = int(os.environ.get("RXPORTAL_PORT", "3000"))
 

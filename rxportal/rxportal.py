@@ -2,7 +2,7 @@
 mounted in front of it."""
 import reflex as rx
 
-from rxportal import handler_threads
+from rxportal import collector, handler_threads
 from rxportal import jobs  # noqa: F401 - connects the mail outbox to the job queue
 from rxportal.api import build_api
 from rxportal.outage import backend_exception_handler
@@ -23,3 +23,4 @@ app = rx.App(
     api_transformer=build_api(),
     backend_exception_handler=backend_exception_handler,
 )
+app.register_lifespan_task(collector.freeze_the_app)
