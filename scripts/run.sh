@@ -6,6 +6,11 @@ cd "$(dirname "$0")/.."
 [ -f .env ] && set -a && . ./.env && set +a
 . scripts/env.sh
 PORT="${RXPORTAL_PORT:-3000}"
+if [ -n "${REDIS_URL:-}" ]; then
+  # Scaled-out: one worker more than cores (each waits on PostgreSQL during a page load); Reflex
+  # would start 2 x cores + 1 (bench/README.md has the figures).
+  export GRANIAN_WORKERS="${GRANIAN_WORKERS:-$(( $(nproc) + 1 ))}"
+fi
 HOST="${RXPORTAL_HOST:-127.0.0.1}"
 
 rxportal setup   # create or migrate the database; demo data when it is new
