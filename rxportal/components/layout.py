@@ -171,14 +171,18 @@ def until_loaded(loaded: rx.Var, content: rx.Component, cards: int = 4,
 
     The build prerenders each page with empty data ("No invoices yet."): shown on arrival, it
     was wrong for a moment and then jumped when the data came. New elements moving nothing,
-    the placeholders leave the page steady (no layout shift) and say what is happening."""
+    the placeholders leave the page steady (no layout shift) and say what is happening. Their
+    box is a plain <div>, not a Radix stack like the page's: React would otherwise keep the
+    placeholder cards' elements for the page's cards in the same places, which then move."""
     return rx.cond(
         loaded,
         content,
-        rx.vstack(
+        rx.el.div(
             rx.text(t("Loading your account…"), class_name="visually-hidden", role="status"),
             *[placeholder(framed) for _ in range(cards)],
-            spacing="3", width="100%", aria_busy="true",
+            aria_busy="true",
+            style={"display": "flex", "flexDirection": "column", "gap": "var(--space-3)",
+                   "width": "100%"},
         ),
     )
 

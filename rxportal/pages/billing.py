@@ -323,8 +323,6 @@ def iban_input() -> rx.Component:
 
 def method_row(m) -> rx.Component:
     return rx.hstack(
-        rx.icon(rx.cond(m["kind"] == "card", "credit-card", "landmark"), size=18,
-                aria_hidden="true") if False else rx.fragment(),
         rx.text(m["brand"], " ", m["masked"], weight="medium"),
         rx.cond(m["expiry"] != "", rx.text(m["expiry"], size="2", color_scheme="gray")),
         autopay_badge(m),
