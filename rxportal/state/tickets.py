@@ -172,7 +172,10 @@ class TicketsState(AttachmentMixin, SessionState):
 
     @rx.event
     def load_tickets(self):
-        self._assign_changed(notice="", errors={}, busy=False, dialog_open=False)
+        self._assign_changed(notice="", errors={}, dialog_open=False)
+        # Always sent: after a failed event the browser may still hold its busy = True, which
+        # the server, not keeping a failed event's changes, does not have (see forms_ready).
+        self.busy = False
         user = self.require_user()
         if user is None:
             return

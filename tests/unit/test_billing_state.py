@@ -175,4 +175,4 @@ def test_loading_the_page_again_sends_only_what_changed(session, demo):
     assert tickets.rows
     tickets._clean()
     call(tickets, "load_tickets")
-    assert tickets.dirty_vars == set()
+    assert tickets.dirty_vars == {"busy"}  # always sent (a failed event's busy may linger)
