@@ -36,11 +36,18 @@ def test_after_logging_out_the_back_button_shows_the_login_page(page):
 
 def test_the_avatar_menu_opens_details_and_logs_out(page):
     login(page, "demo")
-    page.get_by_role("button", name="Account menu").click()
-    page.get_by_role("menuitem", name="My Details").click()
+    avatar = page.get_by_role("button", name="Account menu")
+    menu = page.locator("#account-menu")
+    expect(menu).to_be_hidden()
+    avatar.click()
+    expect(menu).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(menu).to_be_hidden()
+    avatar.click()
+    menu.get_by_role("link", name="My Details").click()
     page.wait_for_url("**/details")
     page.get_by_role("button", name="Account menu").click()
-    page.get_by_role("menuitem", name="Log out").click()
+    page.locator("#account-menu").get_by_role("button", name="Log out").click()
     page.wait_for_url(re.compile(r".*/$"))
 
 
