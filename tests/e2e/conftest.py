@@ -26,6 +26,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 
 from tests.conftest import SmtpCapture, free_port
 from tests.integration.localstripe_fixture import localstripe  # noqa: F401 - the app's Stripe
@@ -300,14 +301,27 @@ def phone_page(browser, portal):
     page.context.close()
 
 
+def _mark_waited(page) -> bool:
+    """Mark the document as waited on; True if it was not yet (a newly loaded one)."""
+    return page.evaluate("() => { const fresh = !window.__rxportalWaited; "
+                         "window.__rxportalWaited = true; return fresh; }")
+
+
 def wait_ready(page) -> None:
     """Wait until the page is hydrated and its on_load handlers have run.
 
     On a newly loaded document, the page's <main data-hydrated> turns "true" when Reflex has
     run its on_load chain. After a move inside the app (a link, a redirect) the old page's
-    "true" may still show for a moment, so then the wait is for the network to go quiet."""
-    fresh = page.evaluate("() => { const fresh = !window.__rxportalWaited; "
-                          "window.__rxportalWaited = true; return fresh; }")
+    "true" may still show for a moment, so then the wait is for the network to go quiet.
+    A document that is replaced while this asks (a redirect that loads a new one) is asked
+    again once the new one has loaded."""
+    try:
+        fresh = _mark_waited(page)
+    except PlaywrightError as error:
+        if "Execution context was destroyed" not in str(error):
+            raise
+        page.wait_for_load_state("load")
+        fresh = _mark_waited(page)
     if fresh:
         page.wait_for_selector('main[data-hydrated="true"]', state="attached")
     else:
