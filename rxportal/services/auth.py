@@ -190,6 +190,23 @@ def current_user(session: Session, token: str) -> CurrentUser | None:
                        language=user.language, session_id=row.id)
 
 
+# A page of this site with its query: letters, digits and the few signs its addresses use.
+_RETURN_ADDRESS = re.compile(r"/[A-Za-z0-9/_-]*(\?[A-Za-z0-9=&_.%-]*)?")
+
+
+def return_address(requested: str, pages: tuple[str, ...], default: str) -> str:
+    """Where to go after logging in: the customer page that was asked for (as `next=` on the
+    login page), else `default`. Only one of `pages` (and what is under it) is accepted, never
+    another site's address, so the login page cannot be used to send someone elsewhere."""
+    requested = str(requested or "")
+    if len(requested) > 300 or not _RETURN_ADDRESS.fullmatch(requested):
+        return default
+    path = requested.split("?", 1)[0].rstrip("/")
+    if any(path == page or path.startswith(page + "/") for page in pages):
+        return requested
+    return default
+
+
 def logout(session: Session, token: str) -> None:
     row = session.exec(
         select(UserSession).where(UserSession.token_hash == passwords.token_digest(token or ""))

@@ -6,6 +6,7 @@ Security does not rest on a page guard: every handler that reads or changes acco
 from __future__ import annotations
 
 import os
+from urllib.parse import urlencode
 
 import reflex as rx
 
@@ -17,6 +18,8 @@ SESSION_COOKIE = "rxportal_session"
 LOGIN_ROUTE = "/"
 FIRST_PASSWORD_ROUTE = "/set-password"
 HOME_ROUTE = "/billing"
+# The customer pages a login may return to (`?next=` on the login page).
+CUSTOMER_ROUTES = ("/billing", "/tickets", "/usage", "/contracts", "/details")
 
 
 class SessionState(rx.State):
@@ -121,7 +124,7 @@ class SessionState(rx.State):
             user = auth.current_user(session, self.session_token) if self.session_token else None
             if user is None:
                 self._forget_user()
-                return rx.redirect(LOGIN_ROUTE, replace=True)
+                return rx.redirect(self._login_address(), replace=True)
             if user.must_change_password:
                 return rx.redirect(FIRST_PASSWORD_ROUTE, replace=True)
             if not self.lang and user.language:
@@ -141,6 +144,21 @@ class SessionState(rx.State):
         if user is not None:
             with db.session_scope() as session:
                 self._load_layout(session, user)
+
+    def _login_address(self) -> str:
+        """The login page, told which page to come back to (a link from an e-mail, or a tab
+        whose server-side state was lost with Redis, comes back where it was)."""
+        url = self.router.url
+        here = url.path + (f"?{url.query}" if url.query else "")
+        back = auth.return_address(here, CUSTOMER_ROUTES, HOME_ROUTE)
+        if back == HOME_ROUTE:
+            return LOGIN_ROUTE
+        return f"{LOGIN_ROUTE}?{urlencode({'next': back})}"
+
+    def after_login_address(self) -> str:
+        """Where a login (or a visit to the login page while logged in) leads."""
+        requested = str(self.router.page.params.get("next", "") or "")
+        return auth.return_address(requested, CUSTOMER_ROUTES, HOME_ROUTE)
 
     def _forget_user(self) -> None:
         self.username = ""

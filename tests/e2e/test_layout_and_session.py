@@ -4,19 +4,27 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import PHONE, login, look_at, new_page, wait_ready
+from tests.e2e.conftest import DEMO_PASSWORD, PHONE, login, look_at, new_page, wait_ready
 
 
 def test_billing_placeholder_page_looks_right_everywhere(browser, portal):
     look_at(browser, portal, "/billing", "billing", user="demo", ready_selector="#main h1")
 
 
-def test_pages_need_a_login(page):
-    for route in ("/billing", "/details"):
-        page.goto(route)
-        page.wait_for_url(re.compile(r".*/$"))
-        wait_ready(page)
-        expect(page.get_by_role("button", name="Log in")).to_be_visible()
+def test_pages_need_a_login_and_lead_back_after_it(page):
+    page.goto("/billing")
+    page.wait_for_url(re.compile(r".*/$"))
+    wait_ready(page)
+    expect(page.get_by_role("button", name="Log in")).to_be_visible()
+    # Any other page (a link from an e-mail) is returned to once logged in.
+    page.goto("/details")
+    page.wait_for_url("**/?next=%2Fdetails")
+    wait_ready(page)
+    page.locator("#username").fill("demo")
+    page.locator("#password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/details")
+    expect(page.get_by_role("heading", name="My Details", level=1)).to_be_visible()
 
 
 @pytest.mark.journey
