@@ -69,7 +69,7 @@ class AuthFormState(SessionState):
             self._fail(problem)
             self.busy = False
             return
-        self.session_token = result.token
+        self._start_session(result.token)
         self.device_token = result.device_token
         self.busy = False
         yield rx.redirect(FIRST_PASSWORD_ROUTE if result.must_change_password

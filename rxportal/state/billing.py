@@ -9,7 +9,7 @@ import reflex as rx
 from rxportal import db
 from rxportal.services import billing as billing_view
 from rxportal.services import invoices, payments
-from rxportal.state.session import LOGIN_ROUTE, SessionState
+from rxportal.state.session import SessionState
 
 
 # What the browser runs (assets/billing.js) to collect each method type with Stripe.js.
@@ -111,7 +111,7 @@ class BillingState(SessionState):
         else:
             self.inv_page = max(0, min(self.inv_pages - 1, self.inv_page + step))
         if not self._refresh():
-            return rx.redirect(LOGIN_ROUTE)
+            return self._to_login()
 
     @rx.event
     def download_invoice(self, invoice_id: str):
@@ -119,7 +119,7 @@ class BillingState(SessionState):
         self.billing_error = ""
         user = self.require_user()
         if user is None:
-            return rx.redirect(LOGIN_ROUTE)
+            return self._to_login()
         try:
             with db.session_scope() as session:
                 name, data = invoices.invoice_pdf(session, user.account_id, int(invoice_id),
@@ -216,7 +216,7 @@ class PayState(SessionState):
         user = self.require_user()
         if user is None:
             self.busy = False
-            yield rx.redirect(LOGIN_ROUTE)
+            yield self._to_login()
             return
         purpose = form.get("purpose") or self.purpose
         invoice_ids = []
@@ -264,7 +264,7 @@ class PayState(SessionState):
         user = self.require_user()
         if user is None:
             self.busy = False
-            return rx.redirect(LOGIN_ROUTE)
+            return self._to_login()
         method_id, error = register_collected_card(result, user, self.save_card, self.ui_lang)
         if method_id is None:
             self.pay_error, self.busy = error, False
@@ -326,7 +326,7 @@ class PayState(SessionState):
         user = self.require_user()
         if user is None:
             self.busy = False
-            return rx.redirect(LOGIN_ROUTE)
+            return self._to_login()
         try:
             with db.session_scope() as session:
                 outcome = payments.resume_attempt(session, user.account_id, self.attempt_id)
@@ -355,7 +355,7 @@ class PayState(SessionState):
         user = self.require_user()
         if user is None:
             self.method_busy = False
-            yield rx.redirect(LOGIN_ROUTE)
+            yield self._to_login()
             return
         holder = str(form.get("holder", "")).strip()[:100]
         if self.adding == "bank" and not holder:
@@ -383,7 +383,7 @@ class PayState(SessionState):
         user = self.require_user()
         if user is None:
             self.method_busy = False
-            return rx.redirect(LOGIN_ROUTE)
+            return self._to_login()
         method_ref = (result or {}).get("payment_method") if isinstance(result, dict) else None
         if not method_ref:
             error = (result or {}).get("error") if isinstance(result, dict) else ""
@@ -416,7 +416,7 @@ class PayState(SessionState):
         user = self.require_user()
         if user is None:
             self.method_busy = False
-            yield rx.redirect(LOGIN_ROUTE)
+            yield self._to_login()
             return
         try:
             with db.session_scope() as session:
@@ -441,7 +441,7 @@ class PayState(SessionState):
         user = self.require_user()
         if user is None:
             self.method_busy = False
-            yield rx.redirect(LOGIN_ROUTE)
+            yield self._to_login()
             return
         try:
             with db.session_scope() as session:

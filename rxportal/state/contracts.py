@@ -8,7 +8,7 @@ from rxportal import db
 from rxportal.components.signature_pad import read_script
 from rxportal.services import contracts, i18n
 from rxportal.services import settings as isp_settings
-from rxportal.state.session import LOGIN_ROUTE, SessionState
+from rxportal.state.session import SessionState
 
 PAD_ID = "signature_pad"
 # Sign reads these inputs (by id) and the pad in the browser, in one round trip.
@@ -24,7 +24,7 @@ def _download(state: SessionState, contract_id) -> rx.event.EventSpec | str:
     """The stored PDF for the session's account, or an error message (already translated)."""
     user = state.require_user()
     if user is None:
-        return rx.redirect(LOGIN_ROUTE)
+        return state._to_login()
     try:
         with db.session_scope() as session:
             if not _enabled(session):
@@ -187,7 +187,7 @@ class SignState(SessionState):
     def _finish(self, read: dict):
         user = self.require_user()
         if user is None:
-            yield rx.redirect(LOGIN_ROUTE)
+            yield self._to_login()
             return
         lang = self.ui_lang
         data_url = "" if read.get("empty") else str(read.get("data") or "")

@@ -8,7 +8,7 @@ import reflex as rx
 from rxportal import db
 from rxportal.services import accounts, auth
 from rxportal.services import settings as isp_settings
-from rxportal.state.session import LOGIN_ROUTE, SessionState
+from rxportal.state.session import SessionState
 
 MAX_PHONE_ROWS = 10
 
@@ -66,7 +66,7 @@ class DetailsState(SessionState):
         user = self.require_user()
         if user is None:
             self.busy = False
-            yield rx.redirect(LOGIN_ROUTE)
+            yield self._to_login()
             return
         phones = [(form.get(f"phone_number_{i}", ""), form.get(f"phone_label_{i}", ""))
                   for i in range(len(self.phones))]
@@ -108,7 +108,7 @@ class DetailsState(SessionState):
         user = self.require_user()
         if user is None:
             self.busy = False
-            yield rx.redirect(LOGIN_ROUTE)
+            yield self._to_login()
             return
         try:
             with db.session_scope() as session:

@@ -47,6 +47,9 @@ class SessionState(rx.State):
     # action -> (fingerprint of the last submission, when): a double click or a resubmitted form
     # with the same content is ignored for a few seconds (backend only, never sent to the browser).
     _last_submissions: dict[str, tuple[str, float]] = {}
+    # This tab logged out: its old page's on_load may still run after (Reflex hydrates the route
+    # it was on), and must not make the next login return there (see `_login_address`).
+    _logged_out: bool = False
 
     def _is_repeat(self, action: str, form: dict, window_seconds: float = 5.0) -> bool:
         import hashlib
@@ -124,7 +127,7 @@ class SessionState(rx.State):
             user = auth.current_user(session, self.session_token) if self.session_token else None
             if user is None:
                 self._forget_user()
-                return rx.redirect(self._login_address(), replace=True)
+                return self._to_login()
             if user.must_change_password:
                 return rx.redirect(FIRST_PASSWORD_ROUTE, replace=True)
             if not self.lang and user.language:
@@ -145,6 +148,11 @@ class SessionState(rx.State):
             with db.session_scope() as session:
                 self._load_layout(session, user)
 
+    def _to_login(self):
+        """To the login page, which leads back here after (unless this tab logged out)."""
+        return rx.redirect(LOGIN_ROUTE if self._logged_out else self._login_address(),
+                           replace=True)
+
     def _login_address(self) -> str:
         """The login page, told which page to come back to (a link from an e-mail, or a tab
         whose server-side state was lost with Redis, comes back where it was)."""
@@ -154,6 +162,10 @@ class SessionState(rx.State):
         if back == HOME_ROUTE:
             return LOGIN_ROUTE
         return f"{LOGIN_ROUTE}?{urlencode({'next': back})}"
+
+    def _start_session(self, token: str) -> None:
+        self.session_token = token
+        self._logged_out = False
 
     def after_login_address(self) -> str:
         """Where a login (or a visit to the login page while logged in) leads."""
@@ -198,6 +210,7 @@ class SessionState(rx.State):
             with db.session_scope() as session:
                 auth.logout(session, self.session_token)
         self.session_token = ""
+        self._logged_out = True
         self._forget_user()
         self.menu_open = False
         await self._reset_page_states()

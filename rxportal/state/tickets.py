@@ -12,7 +12,7 @@ import reflex as rx
 from rxportal import config, db
 from rxportal.services import i18n, tickets
 from rxportal.services import settings as isp_settings
-from rxportal.state.session import HOME_ROUTE, LOGIN_ROUTE, SessionState
+from rxportal.state.session import HOME_ROUTE, SessionState
 
 @dataclasses.dataclass
 class AttachmentRow:
@@ -223,7 +223,7 @@ class TicketsState(AttachmentMixin, SessionState):
         user = self.require_user()
         if user is None:
             self.busy = False
-            yield rx.redirect(LOGIN_ROUTE)
+            yield self._to_login()
             return
         try:
             with db.session_scope() as session:
@@ -331,7 +331,7 @@ class TicketState(AttachmentMixin, SessionState):
         user = self.require_user()
         if user is None:
             self.busy = False
-            yield rx.redirect(LOGIN_ROUTE)
+            yield self._to_login()
             return
         try:
             with db.session_scope() as session:

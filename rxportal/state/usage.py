@@ -17,7 +17,7 @@ from rxportal.services import payments as billing_payments
 from rxportal.services import settings as isp_settings
 from rxportal.services.i18n import N_
 from rxportal.state.billing import register_collected_card
-from rxportal.state.session import HOME_ROUTE, LOGIN_ROUTE, SessionState
+from rxportal.state.session import HOME_ROUTE, SessionState
 
 BAR = "#3e63dd"
 BAR_OVER = "#e5484d"
@@ -358,7 +358,7 @@ class UsageState(SessionState):
         user = self.require_user()
         if user is None:
             self.busy = False
-            yield rx.redirect(LOGIN_ROUTE)
+            yield self._to_login()
             return
         with db.session_scope() as session:
             enabled = self._enabled(session)
@@ -383,7 +383,7 @@ class UsageState(SessionState):
         user = self.require_user()
         if user is None:
             self.busy = False
-            return rx.redirect(LOGIN_ROUTE)
+            return self._to_login()
         if not self.busy:
             return  # not asked for (a stale callback)
         method_id, error = register_collected_card(result, user, self.save_card, self.ui_lang)
@@ -425,7 +425,7 @@ class UsageState(SessionState):
         user = self.require_user()
         if user is None:
             self.busy = False
-            return rx.redirect(LOGIN_ROUTE)
+            return self._to_login()
         if self.topoff_step != "authenticating":
             return
         payments = payment_service()

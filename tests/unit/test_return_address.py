@@ -70,3 +70,25 @@ def test_a_hostile_next_address_leads_home(session, demo):
     _on_page(state, "/?next=%2F%2Fevil.example%2Fbilling")
     result = call(state, "login", {"username": "demo", "password": "correct-horse-demo"})
     assert _redirect_path(result) == HOME_ROUTE
+
+
+def test_after_logging_out_the_old_page_does_not_become_the_next_logins_destination(
+        session, demo):
+    """Reflex may still run the page's on_load after the logout (it hydrates the route the tab
+    was on): that must not send the next customer of the tab back to that page."""
+    import asyncio
+
+    from rxportal.state.auth import AuthFormState
+    state = state_for(AuthFormState, session, "demo")
+    parent = state.parent_state
+    _on_page(state, "/usage")
+    asyncio.run(type(parent).event_handlers["logout"].fn(parent))
+    assert _redirect_path(call(parent, "check_login")) == "/"
+    # Logged in again, a session ended elsewhere (a password change in another tab) does lead
+    # back to the page once logged in again.
+    call(state, "login", {"username": "demo", "password": "correct-horse-demo"})
+    from rxportal.services import auth
+
+    auth.logout(session, parent.session_token)
+    session.commit()
+    assert _redirect_path(call(parent, "check_login")) == "/?next=%2Fusage"
