@@ -121,7 +121,7 @@ class SessionState(rx.State):
     @rx.event
     def check_login(self):
         """on_load of every customer page: back to the login page unless logged in."""
-        self.menu_open = False
+        self._assign_changed(menu_open=False)
         with db.session_scope() as session:
             self._load_branding(session)
             user = auth.current_user(session, self.session_token) if self.session_token else None
@@ -130,14 +130,16 @@ class SessionState(rx.State):
                 return self._to_login()
             if user.must_change_password:
                 return rx.redirect(FIRST_PASSWORD_ROUTE, replace=True)
-            if not self.lang and user.language:
+            if not self.lang and user.language and user.language != self.ui_lang:
+                # Kept in the browser for its login page; not assigned when it changes nothing,
+                # since `lang` assigned resends every text that follows the language.
                 self.lang = user.language
             self._load_layout(session, user)
 
     @rx.event
     def load_public(self):
         """on_load of the public pages (login, register, recovery)."""
-        self.menu_open = False
+        self._assign_changed(menu_open=False)
         with db.session_scope() as session:
             self._load_branding(session)
 
