@@ -23,11 +23,11 @@ def admin_link(label: rx.Var, href: str, icon: str) -> rx.Component:
     return rx.link(
         rx.hstack(rx.icon(icon, size=18, aria_hidden="true"), rx.text(label, size="3"),
                   align="center", spacing="3", padding="8px 12px", border_radius="8px",
-                  width="100%",
+                  class_name="w-full",
                   background=rx.cond(active, "var(--accent-4)", "transparent"),
                   color=rx.cond(active, "var(--accent-12)", "var(--gray-12)"),
                   _hover={"background": "var(--accent-3)"}),
-        href=href, underline="none", width="100%",
+        href=href, underline="none", class_name="w-full",
         aria_current=rx.cond(active, "page", "false"),
     )
 
@@ -49,10 +49,10 @@ def admin_links() -> rx.Component:
                 admin_link(t("Payments"), "/admin/payments", "credit-card"),
                 admin_link(t("Audit log"), "/admin/audit", "scroll-text"),
                 admin_link(t("Staff"), "/admin/staff", "shield"),
-                spacing="1", width="100%",
+                spacing="1", class_name="w-full",
             ),
         ),
-        spacing="1", width="100%",
+        spacing="1", class_name="w-full",
     )
 
 
@@ -66,8 +66,8 @@ def staff_footer() -> rx.Component:
                 href="/admin/password", underline="hover"),
         rx.button(rx.icon("log-out", size=16, aria_hidden="true"), t("Log out"),
                   on_click=StaffState.staff_logout, variant="soft", color_scheme="gray",
-                  width="100%", justify="start"),
-        spacing="1", width="100%", padding="0 12px",
+                  class_name="w-full", justify="start"),
+        spacing="1", class_name="w-full", padding="0 12px",
     )
 
 
@@ -77,7 +77,7 @@ def admin_nav() -> rx.Component:
             rx.text(StaffState.isp_name, size="4", weight="bold", padding="8px 12px"),
             rx.badge(t("Staff console"), color_scheme="orange", high_contrast=True, margin_left="12px"),
             admin_links(),
-            rx.spacer(),
+            rx.box(class_name="spacer"),
             language_select("admin-language"),
             staff_footer(),
             height="100%", spacing="3", padding="16px 8px",
@@ -99,7 +99,7 @@ def admin_top_bar() -> rx.Component:
                            aria_controls="admin-mobile-menu"),
             rx.text(StaffState.isp_name, size="4", weight="bold", trim="both"),
             rx.badge(t("Staff console"), color_scheme="orange", high_contrast=True),
-            align="center", padding="10px 12px", width="100%",
+            align="center", padding="10px 12px", class_name="w-full",
         ),
         rx.cond(
             StaffState.menu_open,
@@ -146,7 +146,7 @@ def admin_public_template(route: str, title: str, on_load: list | None = None) -
             return rx.center(
                 rx.el.main(
                     rx.vstack(page(), rx.box(language_select("admin-language"), padding_top="8px"),
-                              spacing="4", width="100%", align="stretch"),
+                              spacing="4", class_name="w-full", align="stretch"),
                     id="main",
                     custom_attrs=HYDRATED,
                     style={"width": "100%", "maxWidth": "440px", "padding": "24px 16px",

@@ -16,7 +16,7 @@ def card_element(element_id: str) -> rx.Component:
                          "background": "var(--color-background)"}),
         rx.text(t("Card numbers go directly to our payment processor, Stripe; we never see them."),
                 size="1", color_scheme="gray"),
-        width="100%",
+        class_name="w-full",
     )
 
 

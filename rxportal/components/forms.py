@@ -16,22 +16,21 @@ def field(label: rx.Var, name: str, *, error: rx.Var | str = "", type: str = "te
           required: bool = False, input_id: str | None = None, **props) -> rx.Component:
     input_id = input_id or name
     input_props = dict(id=input_id, name=name, type=type, auto_complete=autocomplete,
-                       max_length=MAX_FIELD, width="100%", size="3", **props)
+                       max_length=MAX_FIELD, class_name="w-full", size="3", **props)
     if value is not None:
         input_props["default_value"] = value
     if required:
         input_props["required"] = True
     error_id = f"{input_id}-error"
     return rx.box(
-        rx.el.label(label, html_for=input_id, class_name="rx-label",
-                    style={"display": "block", "fontWeight": "500", "marginBottom": "4px"}),
+        rx.el.label(label, html_for=input_id, class_name="rx-label"),
         rx.input(**input_props, aria_describedby=error_id,
                  aria_invalid=rx.cond(error != "", "true", "false")),
         rx.cond(hint is not None, rx.text(hint, size="1", color_scheme="gray"), rx.fragment())
         if hint is not None else rx.fragment(),
         rx.text(error, id=error_id, color_scheme="red", size="2", role="alert",
                 aria_live="polite", margin_top="2px"),
-        width="100%",
+        class_name="w-full",
     )
 
 
@@ -65,7 +64,7 @@ def form_message(text: rx.Var | str, kind: str = "red") -> rx.Component:
     return rx.cond(
         text != "",
         rx.callout(text, color_scheme=kind, role="alert" if kind == "red" else "status",
-                   width="100%"),
+                   class_name="w-full"),
         rx.fragment(),
     )
 

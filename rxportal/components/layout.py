@@ -28,11 +28,11 @@ def nav_link(label: rx.Var, href: str, icon: str) -> rx.Component:
     return rx.link(
         rx.hstack(rx.icon(icon, size=18, aria_hidden="true"), rx.text(label, size="3"),
                   align="center", spacing="3", padding="10px 12px", border_radius="8px",
-                  width="100%",
+                  class_name="w-full",
                   background=rx.cond(active, "var(--accent-4)", "transparent"),
                   color=rx.cond(active, "var(--accent-12)", "var(--gray-12)"),
                   _hover={"background": "var(--accent-3)"}),
-        href=href, underline="none", width="100%",
+        href=href, underline="none", class_name="w-full",
         aria_current=rx.cond(active, "page", "false"),
     )
 
@@ -44,7 +44,7 @@ def nav_links() -> rx.Component:
         rx.cond(SessionState.show_usage, nav_link(t("Data Usage"), "/usage", "chart-column")),
         rx.cond(SessionState.show_contracts, nav_link(t("Contracts"), "/contracts", "signature")),
         nav_link(t("My Details"), "/details", "user"),
-        spacing="1", width="100%",
+        spacing="1", class_name="w-full",
     )
 
 
@@ -54,7 +54,7 @@ def amount_due_badge() -> rx.Component:
         # Each text keeps its line while still empty, so nothing moves when the data comes.
         rx.text(SessionState.amount_due_text, size="5", weight="bold", id="layout-amount-due",
                 min_height="var(--line-height-5)"),
-        padding="10px 12px", border_radius="8px", background="var(--gray-3)", width="100%",
+        padding="10px 12px", border_radius="8px", background="var(--gray-3)", class_name="w-full",
     )
 
 
@@ -88,7 +88,7 @@ def avatar_menu() -> rx.Component:
 def logout_button() -> rx.Component:
     return rx.button(rx.icon("log-out", size=16, aria_hidden="true"), t("Log out"),
                      on_click=SessionState.logout, variant="soft", color_scheme="gray",
-                     width="100%", justify="start")
+                     class_name="w-full", justify="start")
 
 
 def sidebar() -> rx.Component:
@@ -98,7 +98,7 @@ def sidebar() -> rx.Component:
                     min_height="var(--line-height-4)", box_sizing="content-box"),
             amount_due_badge(),
             nav_links(),
-            rx.spacer(),
+            rx.box(class_name="spacer"),
             logout_button(),
             avatar_menu(),
             height="100%", spacing="4", padding="16px 12px",
@@ -119,10 +119,10 @@ def top_bar() -> rx.Component:
                            aria_label=t("Menu"), aria_expanded=SessionState.menu_open.to_string(),
                            aria_controls="mobile-menu"),
             rx.text(SessionState.isp_name, size="4", weight="bold", trim="both"),
-            rx.spacer(),
+            rx.box(class_name="spacer"),
             rx.text(SessionState.amount_due_text, weight="bold", size="3",
                     aria_label=t("Amount due")),
-            align="center", padding="10px 12px", width="100%",
+            align="center", padding="10px 12px", class_name="w-full",
             min_height="44px", box_sizing="border-box",  # as tall before the data as after
         ),
         rx.cond(
@@ -167,8 +167,8 @@ def layout(content: rx.Component) -> rx.Component:
 
 def placeholder(framed: bool) -> rx.Component:
     lines = rx.vstack(rx.skeleton(height="14px", width="35%"),
-                      rx.skeleton(height="28px", width="60%"), spacing="3", width="100%")
-    return rx.card(lines, width="100%") if framed else lines
+                      rx.skeleton(height="28px", width="60%"), spacing="3", class_name="w-full")
+    return rx.card(lines, class_name="w-full") if framed else lines
 
 
 def until_loaded(loaded: rx.Var, content: rx.Component, cards: int = 4,
@@ -231,7 +231,7 @@ def public_layout(content: rx.Component) -> rx.Component:
             rx.vstack(
                 content,
                 rx.box(language_select("language"), padding_top="8px"),
-                spacing="4", width="100%", align="stretch",
+                spacing="4", class_name="w-full", align="stretch",
             ),
             id="main",
             custom_attrs=HYDRATED,

@@ -99,5 +99,5 @@ def signature_pad(pad_id: str, label: rx.Var | str, height: str = "200px") -> rx
         ),
         on_mount=rx.call_script(keep_on_resize_script(pad_id)),
         border="2px dashed var(--gray-8)", border_radius="8px", background="white",
-        width="100%", max_width="640px",
+        class_name="w-full", max_width="640px",
     )

@@ -14,7 +14,7 @@ def figure(label: rx.Var, value: rx.Var, test_id: str, hint: rx.Component | None
         rx.text(label, size="2", color_scheme="gray", as_="p"),
         rx.text(value, size="6", weight="bold", id=test_id, as_="p"),
         hint if hint is not None else rx.fragment(),
-        width="100%",
+        class_name="w-full",
     )
 
 
@@ -35,7 +35,7 @@ def usage_card() -> rx.Component:
         ),
         rx.cond(SessionState.show_usage,  # no link to a page the ISP turned off
                 rx.link(t("See data usage"), href="/usage", size="2")),
-        width="100%",
+        class_name="w-full",
     )
 
 
@@ -54,10 +54,10 @@ def amount_due_card() -> rx.Component:
             rx.link(rx.button(rx.icon("credit-card", size=18, aria_hidden="true"),
                               t("Make a payment"), size="3"),
                     href="/billing/pay", id="make-payment"),
-            direction=rx.breakpoints(initial="column", sm="row"), gap="3",
+            direction=rx.breakpoints(initial="column", sm="row"), spacing="3",
             justify="between", align=rx.breakpoints(initial="start", sm="center"),
         ),
-        width="100%", style={"borderLeft": "4px solid var(--accent-9)"},
+        class_name="w-full", style={"borderLeft": "4px solid var(--accent-9)"},
     )
 
 
@@ -78,19 +78,19 @@ def section(title: rx.Var, *children, action: rx.Component | None = None,
             section_id: str = "") -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.hstack(rx.heading(title, as_="h2", size="4"), rx.spacer(),
+            rx.hstack(rx.heading(title, as_="h2", size="4"), rx.box(class_name="spacer"),
                       action if action is not None else rx.fragment(),
-                      width="100%", align="center"),
+                      class_name="w-full", align="center"),
             *children,
-            spacing="3", width="100%",
+            spacing="3", class_name="w-full",
         ),
-        width="100%", id=section_id,
+        class_name="w-full", id=section_id,
     )
 
 
 def scroll_table(*children) -> rx.Component:
-    return rx.box(rx.table.root(*children, width="100%", size="2"), overflow_x="auto",
-                  width="100%")
+    return rx.box(rx.table.root(*children, class_name="w-full", size="2"), overflow_x="auto",
+                  class_name="w-full")
 
 
 def transactions_section() -> rx.Component:
@@ -155,7 +155,7 @@ def methods_section() -> rx.Component:
             ),
             section_id="banks",
         ),
-        columns=rx.breakpoints(initial="1", md="2"), spacing="3", width="100%",
+        columns=rx.breakpoints(initial="1", md="2"), spacing="3", class_name="w-full",
     )
 
 
@@ -206,14 +206,14 @@ def billing_page() -> rx.Component:
                 figure(t("Next billing date"), BillingState.next_billing_date,
                        "next-billing-date"),
                 rx.cond(BillingState.has_cap, usage_card()),
-                columns=rx.breakpoints(initial="1", sm="2", lg="4"), spacing="3", width="100%",
+                columns=rx.breakpoints(initial="1", sm="2", lg="4"), spacing="3", class_name="w-full",
             ),
             transactions_section(),
             methods_section(),
             invoices_section(),
-            spacing="4", width="100%",
+            spacing="4", class_name="w-full",
         )),
-        spacing="4", width="100%",
+        spacing="4", class_name="w-full",
     )
 
 
@@ -269,7 +269,7 @@ def pay_form() -> rx.Component:
                               input_mode="decimal", placeholder="0.00",
                               hint=t("Paying more than you owe leaves a credit on your "
                                      "account, up to a limit.")),
-                        padding_left="26px", width="100%")),
+                        padding_left="26px", class_name="w-full")),
                     style={"border": "none", "padding": "0", "margin": "0", "width": "100%"},
                 ),
                 rx.el.fieldset(
@@ -287,15 +287,15 @@ def pay_form() -> rx.Component:
                     rx.cond(PayState.paying_with_new_card, rx.vstack(
                         card_element("pay-card-element"),
                         save_card_box(PayState.save_card, PayState.set_save_card),
-                        width="100%", padding_left="26px")),
+                        class_name="w-full", padding_left="26px")),
                     style={"border": "none", "padding": "0", "margin": "0", "width": "100%"},
                 ),
                 submit_button(t("Pay now"), PayState.busy, id="pay-button"),
-                spacing="3", width="100%", align="start",
+                spacing="3", class_name="w-full", align="start",
             ),
             on_submit=PayState.submit_payment,
         ),
-        width="100%",
+        class_name="w-full",
     )
 
 
@@ -318,7 +318,7 @@ def iban_input() -> rx.Component:
         rx.text(t("By saving a bank account you authorise us to "
                   "debit it for your invoices (SEPA mandate)."),
                 size="1", color_scheme="gray"),
-        width="100%")
+        class_name="w-full")
 
 
 def method_row(m) -> rx.Component:
@@ -326,7 +326,7 @@ def method_row(m) -> rx.Component:
         rx.text(m["brand"], " ", m["masked"], weight="medium"),
         rx.cond(m["expiry"] != "", rx.text(m["expiry"], size="2", color_scheme="gray")),
         autopay_badge(m),
-        rx.spacer(),
+        rx.box(class_name="spacer"),
         rx.cond(m["autopay"] == "",
                 rx.button(t("Use for autopay"), size="1", variant="soft",
                           on_click=PayState.set_autopay(m["id"]), disabled=PayState.method_busy,
@@ -334,7 +334,7 @@ def method_row(m) -> rx.Component:
         rx.button(t("Remove"), size="1", variant="soft", color_scheme="red",
                   on_click=PayState.remove_method(m["id"]), disabled=PayState.method_busy,
                   aria_label=t("Remove {method}", method=m["masked"])),
-        width="100%", align="center", wrap="wrap", key=m["id"],
+        class_name="w-full", align="center", wrap="wrap", key=m["id"],
     )
 
 
@@ -345,7 +345,7 @@ def methods_card() -> rx.Component:
             form_message(PayState.methods_notice, kind="green"),
             form_message(PayState.methods_error),
             rx.cond(PayState.methods.length() > 0,
-                    rx.vstack(rx.foreach(PayState.methods, method_row), width="100%",
+                    rx.vstack(rx.foreach(PayState.methods, method_row), class_name="w-full",
                               spacing="2"),
                     rx.text(t("No payment method saved."), size="2")),
             rx.cond(PayState.autopay_method != "",
@@ -373,7 +373,7 @@ def methods_card() -> rx.Component:
                                                   "are entered in Stripe's secure window, "
                                                   "which opens when you save."),
                                                 size="2", color_scheme="gray")),
-                                width="100%")),
+                                class_name="w-full")),
                     rx.el.label(
                         rx.el.input(type="checkbox", name="autopay", id="new_autopay",
                                     style={"width": "18px", "height": "18px"}),
@@ -381,13 +381,13 @@ def methods_card() -> rx.Component:
                         style={"display": "flex", "gap": "8px", "alignItems": "center"}),
                     submit_button(t("Save payment method"), PayState.method_busy,
                                   id="save-method"),
-                    width="100%", spacing="3", align="start",
+                    class_name="w-full", spacing="3", align="start",
                 ),
-                on_submit=PayState.add_method, width="100%",
+                on_submit=PayState.add_method, class_name="w-full",
             )),
-            spacing="3", width="100%", align="start",
+            spacing="3", class_name="w-full", align="start",
         ),
-        width="100%", id="methods",
+        class_name="w-full", id="methods",
     )
 
 
@@ -397,10 +397,10 @@ def pay_page() -> rx.Component:
         rx.link(rx.hstack(rx.icon("arrow-left", size=16, aria_hidden="true"),
                           t("Back to billing")), href="/billing", size="2"),
         page_title(t("Make a payment")),
-        rx.card(rx.hstack(rx.text(t("Amount due"), size="3"), rx.spacer(),
+        rx.card(rx.hstack(rx.text(t("Amount due"), size="3"), rx.box(class_name="spacer"),
                           rx.text(PayState.amount_due, size="6", weight="bold",
-                                  id="pay-amount-due"), align="center"), width="100%"),
+                                  id="pay-amount-due"), align="center"), class_name="w-full"),
         pay_form(),
         methods_card(),
-        spacing="4", width="100%",
+        spacing="4", class_name="w-full",
     )

@@ -65,9 +65,9 @@ def contracts_table() -> rx.Component:
                 rx.table.column_header_cell(t("Action")),
             )),
             rx.table.body(rx.foreach(ContractsState.contract_rows, table_row)),
-            variant="surface", width="100%",
+            variant="surface", class_name="w-full",
         ),
-        class_name="table-scroll", display=DESKTOP, width="100%",
+        class_name="table-scroll w-full", display=DESKTOP,
     )
 
 
@@ -81,13 +81,13 @@ def contract_card(row: rx.Var) -> rx.Component:
             action(row),
             spacing="2", align="start",
         ),
-        width="100%",
+        class_name="w-full",
     )
 
 
 def contracts_cards() -> rx.Component:
     return rx.vstack(rx.foreach(ContractsState.contract_rows, contract_card),
-                     display=PHONE, width="100%", spacing="3")
+                     display=PHONE, class_name="w-full", spacing="3")
 
 
 @template(route="/contracts", title="Contracts", on_load=[ContractsState.load_contracts])
@@ -105,11 +105,11 @@ def contracts_page() -> rx.Component:
                     rx.fragment(contracts_table(), contracts_cards()),
                     rx.text(t("There are no contracts on your account.")),
                 ),
-                spacing="3", width="100%",
+                spacing="3", class_name="w-full",
             ),
             rx.callout(t("Contracts are not available in this portal."), color_scheme="gray"),
         ), cards=2),
-        width="100%",
+        class_name="w-full",
     )
 
 
@@ -122,7 +122,7 @@ def contract_text() -> rx.Component:
                 white_space="pre-wrap", size="3"),
         role="region", aria_label=t("Contract text"), tab_index=0,
         padding="16px", border="1px solid var(--gray-6)", border_radius="8px",
-        background="var(--gray-1)", max_height="55vh", overflow_y="auto", width="100%",
+        background="var(--gray-1)", max_height="55vh", overflow_y="auto", class_name="w-full",
         id="contract-text",
     )
 
@@ -140,7 +140,7 @@ def consent_box() -> rx.Component:
         ),
         rx.text(SignState.consent_error, id="consent-error", color_scheme="red", size="2",
                 role="alert"),
-        width="100%",
+        class_name="w-full",
     )
 
 
@@ -156,7 +156,7 @@ def pad_box() -> rx.Component:
         rx.button(rx.icon("eraser", size=16, aria_hidden="true"), t("Clear"), type="button",
                   variant="soft", color_scheme="gray",
                   on_click=rx.call_script(clear_script(PAD_ID))),
-        spacing="2", width="100%", align="start",
+        spacing="2", class_name="w-full", align="start",
     )
 
 
@@ -175,11 +175,11 @@ def sign_form() -> rx.Component:
             rx.button(rx.icon("signature", size=18, aria_hidden="true"), t("Sign"),
                       type="submit", size="3", loading=SignState.sign_busy,
                       disabled=SignState.sign_busy),
-            spacing="4", width="100%", align="start",
+            spacing="4", class_name="w-full", align="start",
         ),
         on_submit=rx.call_script(READ_FORM, callback=SignState.sign_with),
         key="sign-" + SignState.sign_form_key.to_string(),
-        width="100%",
+        class_name="w-full",
     )
 
 
@@ -188,13 +188,13 @@ def signed_box() -> rx.Component:
         rx.callout(
             t("Signed on {date}", date=by_lang(SignState.sign_signed_at_en,
                                                  SignState.sign_signed_at_fr)),
-            icon="circle-check", color_scheme="green", high_contrast=True, width="100%",
+            icon="circle-check", color_scheme="green", high_contrast=True, class_name="w-full",
             role="status",
         ),
         form_message(SignState.form_error),
         rx.button(rx.icon("download", size=16, aria_hidden="true"), t("Download"),
                   on_click=SignState.download_signed, size="3"),
-        spacing="3", width="100%", align="start",
+        spacing="3", class_name="w-full", align="start",
     )
 
 
@@ -212,10 +212,10 @@ def sign_content() -> rx.Component:
         ),
         rx.cond(SignState.sign_notice != "",
                 rx.callout(SignState.sign_notice, color_scheme="green", high_contrast=True,
-                           role="status", width="100%")),
+                           role="status", class_name="w-full")),
         contract_text(),
         rx.cond(SignState.sign_status == "signed", signed_box(), sign_form()),
-        spacing="4", width="100%", max_width="760px",
+        spacing="4", class_name="w-full", max_width="760px",
     )
 
 
@@ -228,8 +228,8 @@ def sign_page() -> rx.Component:
         rx.vstack(
             page_title(t("Sign Contract")),
             rx.callout(t("This contract was not found."), color_scheme="red", role="alert",
-                       width="100%"),
+                       class_name="w-full"),
             rx.link(t("Back to your contracts"), href="/contracts"),
-            spacing="3", width="100%",
+            spacing="3", class_name="w-full",
         ),
     )

@@ -20,7 +20,7 @@ def phone_row(row: rx.Var, index: rx.Var) -> rx.Component:
         rx.icon_button(rx.icon("trash-2", size=16), type="button", variant="soft",
                        color_scheme="red", aria_label=t("Remove phone number"),
                        on_click=DetailsState.remove_phone(row["key"]), margin_top="28px"),
-        key=row["key"], width="100%", align="start", spacing="2",
+        key=row["key"], class_name="w-full", align="start", spacing="2",
     )
 
 
@@ -52,12 +52,12 @@ def details_form() -> rx.Component:
                 rx.text(t("To transfer your account to someone else, please contact us."),
                         size="2", color_scheme="gray"),
                 submit_button(t("Update Details"), DetailsState.busy),
-                spacing="3", width="100%", align="start",
+                spacing="3", class_name="w-full", align="start",
             ),
             on_submit=DetailsState.save_details,
             key=DetailsState.form_version.to_string(),
         ),
-        width="100%",
+        class_name="w-full",
     )
 
 
@@ -70,12 +70,12 @@ def password_form() -> rx.Component:
                 form_message(DetailsState.password_errors.get("", "")),
                 password_fields(DetailsState.password_errors),
                 submit_button(t("Change Password"), DetailsState.busy),
-                spacing="3", width="100%", align="start",
+                spacing="3", class_name="w-full", align="start",
             ),
             on_submit=DetailsState.change_password,
             key="pw-" + DetailsState.form_version.to_string(),
         ),
-        width="100%",
+        class_name="w-full",
     )
 
 
@@ -86,6 +86,6 @@ def details_page() -> rx.Component:
         details_form(),
         password_form(),
         rx.card(rx.vstack(rx.heading(t("Language"), as_="h2", size="5"),
-                          language_select("details-language"), spacing="3"), width="100%"),
-        spacing="4", width="100%",
+                          language_select("details-language"), spacing="3"), class_name="w-full"),
+        spacing="4", class_name="w-full",
     )

@@ -17,13 +17,13 @@ def login_card() -> rx.Component:
                 field(t("Username"), "username", autocomplete="username"),
                 field(t("Password"), "password", type="password",
                       autocomplete="current-password"),
-                submit_button(t("Log in"), AuthFormState.busy, width="100%"),
-                spacing="3", width="100%",
+                submit_button(t("Log in"), AuthFormState.busy, class_name="w-full"),
+                spacing="3", class_name="w-full",
             ),
             on_submit=AuthFormState.login,
             reset_on_submit=False,
         ),
-        size="3", width="100%",
+        size="3", class_name="w-full",
     )
 
 
@@ -31,14 +31,14 @@ def login_card() -> rx.Component:
 def login_page() -> rx.Component:
     return rx.vstack(
         rx.center(rx.image(src=AuthFormState.logo_url, alt=SessionState.isp_name,
-                           max_height="72px", max_width="240px"), width="100%"),
+                           max_height="72px", max_width="240px"), class_name="w-full"),
         rx.box(rx.html(AuthFormState.login_message_html), id="login-message",
-               text_align="center", width="100%"),
+               text_align="center", class_name="w-full"),
         login_card(),
         rx.vstack(
             rx.link(t("Forgot your password or username?"), href="/recover"),
             rx.link(t("New portal user? Register an account here!"), href="/register"),
-            spacing="2", align="center", width="100%",
+            spacing="2", align="center", class_name="w-full",
         ),
-        spacing="4", width="100%",
+        spacing="4", class_name="w-full",
     )

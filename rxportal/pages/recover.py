@@ -13,8 +13,8 @@ def recovery_form(heading: rx.Var, text: rx.Var, button: rx.Var, handler, field_
             rx.heading(heading, as_="h2", size="4"),
             rx.text(text, size="2"),
             field(t("E-mail address"), "email", type="email", autocomplete="email", input_id=field_id),
-            submit_button(button, AuthFormState.busy, width="100%"),
-            spacing="3", width="100%",
+            submit_button(button, AuthFormState.busy, class_name="w-full"),
+            spacing="3", class_name="w-full",
         ),
         on_submit=handler,
     )
@@ -37,7 +37,7 @@ def recover_page() -> rx.Component:
             rx.text(t("If your e-mail address is not on file, please contact your Internet "
                       "service provider."), size="2", color_scheme="gray"),
             rx.link(t("Back to log in"), href="/"),
-            spacing="4", width="100%",
+            spacing="4", class_name="w-full",
         ),
-        size="3", width="100%",
+        size="3", class_name="w-full",
     )

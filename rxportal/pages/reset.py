@@ -19,8 +19,8 @@ def reset_page() -> rx.Component:
                 ResetState.token_valid & ~ResetState.done,
                 portal_form(
                     rx.vstack(password_fields(ResetState.field_errors, current=False),
-                              submit_button(t("Change Password"), ResetState.busy, width="100%"),
-                              spacing="3", width="100%"),
+                              submit_button(t("Change Password"), ResetState.busy, class_name="w-full"),
+                              spacing="3", class_name="w-full"),
                     on_submit=ResetState.reset_password,
                 ),
                 rx.cond(ResetState.done, rx.fragment(),
@@ -28,9 +28,9 @@ def reset_page() -> rx.Component:
                                    color_scheme="amber", role="alert")),
             ),
             rx.link(t("Back to log in"), href="/"),
-            spacing="3", width="100%",
+            spacing="3", class_name="w-full",
         ),
-        size="3", width="100%",
+        size="3", class_name="w-full",
     )
 
 
@@ -45,12 +45,12 @@ def first_password_page() -> rx.Component:
                           "to continue."), size="2"),
                 form_message(FirstPasswordState.error),
                 password_fields(FirstPasswordState.field_errors, current=False),
-                submit_button(t("Save password"), FirstPasswordState.busy, width="100%"),
-                spacing="3", width="100%",
+                submit_button(t("Save password"), FirstPasswordState.busy, class_name="w-full"),
+                spacing="3", class_name="w-full",
             ),
             on_submit=FirstPasswordState.set_first_password,
         ),
-        size="3", width="100%",
+        size="3", class_name="w-full",
     )
 
 
@@ -63,7 +63,7 @@ def confirm_email_page() -> rx.Component:
             form_message(ConfirmEmailState.error),
             form_message(ConfirmEmailState.notice, kind="green"),
             rx.link(t("Continue"), href="/details"),
-            spacing="3", width="100%",
+            spacing="3", class_name="w-full",
         ),
-        size="3", width="100%",
+        size="3", class_name="w-full",
     )

@@ -31,9 +31,9 @@ def notice(text: rx.Var) -> rx.Component:
                                  aria_hidden="true"),
                          rx.text(text, size="2", color="var(--gray-12)"),
                          align="center", spacing="2"),
-               role="status", width="100%", padding="10px 12px", border_radius="8px",
+               role="status", padding="10px 12px", border_radius="8px",
                border="1px solid var(--green-8)", background="var(--green-2)",
-               class_name="ticket-notice"),
+               class_name="ticket-notice w-full"),
         rx.fragment(),
     )
 
@@ -44,12 +44,12 @@ def textarea_field(label: rx.Var, name: str, error: rx.Var, *, input_id: str,
     return rx.box(
         rx.el.label(label, html_for=input_id,
                     style={"display": "block", "fontWeight": "500", "marginBottom": "4px"}),
-        rx.text_area(id=input_id, name=name, rows=rows, width="100%", size="3",
+        rx.text_area(id=input_id, name=name, rows=rows, class_name="w-full", size="3",
                      max_length=25_000, aria_describedby=error_id,
                      aria_invalid=rx.cond(error != "", "true", "false")),
         rx.text(error, id=error_id, color_scheme="red", size="2", role="alert",
                 aria_live="polite", margin_top="2px"),
-        width="100%",
+        class_name="w-full",
     )
 
 
@@ -91,7 +91,7 @@ def attachment_picker(state, upload_id: str) -> rx.Component:
         ),
         rx.text(state.attachment_error, id=error_id, color_scheme="red", size="2", role="alert",
                 aria_live="polite"),
-        width="100%",
+        class_name="w-full",
     )
 
 
@@ -109,9 +109,9 @@ def new_ticket_form() -> rx.Component:
                 rx.dialog.close(rx.button(t("Cancel"), type="button", variant="soft",
                                           color_scheme="gray", size="3")),
                 submit_button(t("Send ticket"), TicketsState.busy),
-                justify="end", width="100%", spacing="3",
+                justify="end", class_name="w-full", spacing="3",
             ),
-            spacing="3", width="100%",
+            spacing="3", class_name="w-full",
         ),
         on_submit=TicketsState.create_ticket,
         key="new-ticket-" + TicketsState.form_version.to_string(),
@@ -163,7 +163,7 @@ def ticket_row(row: rx.Var) -> rx.Component:
                 spacing="1", align="start", flex="1", min_width="0",
             ),
             status_badge(row["status"]),
-            align="center", spacing="3", width="100%", wrap="wrap",
+            align="center", spacing="3", class_name="w-full", wrap="wrap",
         ),
         style={"listStyle": "none", "padding": "12px 4px",
                "borderBottom": "1px solid var(--gray-5)"},
@@ -182,7 +182,7 @@ def pager() -> rx.Component:
             rx.button(t("Next page"), variant="soft", type="button",
                       disabled=TicketsState.page >= TicketsState.page_count,
                       on_click=TicketsState.go_to_page(TicketsState.page + 1)),
-            align="center", spacing="3", justify="center", width="100%",
+            align="center", spacing="3", justify="center", class_name="w-full",
         ),
         rx.fragment(),
     )
@@ -191,17 +191,17 @@ def pager() -> rx.Component:
 @template(route="/tickets", title="Support Tickets", on_load=[TicketsState.load_tickets])
 def tickets_page() -> rx.Component:
     return rx.vstack(
-        rx.hstack(page_title(t("Support Tickets")), rx.spacer(),
+        rx.hstack(page_title(t("Support Tickets")), rx.box(class_name="spacer"),
                   rx.button(rx.icon("plus", size=16, aria_hidden="true"), t("New ticket"),
                             size="3", type="button", on_click=TicketsState.open_new_ticket,
                             aria_haspopup="dialog"),
-                  align="center", width="100%", wrap="wrap"),
+                  align="center", class_name="w-full", wrap="wrap"),
         new_ticket_dialog(),
         notice(TicketsState.notice),
         rx.card(
             rx.vstack(
-                rx.hstack(rx.heading(t("Tickets"), as_="h2", size="5"), rx.spacer(),
-                          status_filter(), width="100%", align="center", wrap="wrap",
+                rx.hstack(rx.heading(t("Tickets"), as_="h2", size="5"), rx.box(class_name="spacer"),
+                          status_filter(), class_name="w-full", align="center", wrap="wrap",
                           spacing="3"),
                 until_loaded(TicketsState.rows_loaded, rx.vstack(
                     rx.cond(
@@ -212,13 +212,13 @@ def tickets_page() -> rx.Component:
                                 id="ticket-list-empty"),
                     ),
                     pager(),
-                    spacing="3", width="100%",
+                    spacing="3", class_name="w-full",
                 ), cards=3, framed=False),
-                spacing="3", width="100%",
+                spacing="3", class_name="w-full",
             ),
-            width="100%",
+            class_name="w-full",
         ),
-        spacing="4", width="100%",
+        spacing="4", class_name="w-full",
     )
 
 
@@ -243,9 +243,9 @@ def message_card(message: rx.Var) -> rx.Component:
                         rx.badge(t("You"), color_scheme="gray", high_contrast=True)),
                 rx.cond(message.via_email,
                         rx.text(t("by e-mail"), size="1", color_scheme="gray"), rx.fragment()),
-                rx.spacer(),
+                rx.box(class_name="spacer"),
                 rx.text(message.when, size="1", color_scheme="gray"),
-                width="100%", align="center", spacing="2", wrap="wrap",
+                class_name="w-full", align="center", spacing="2", wrap="wrap",
             ),
             rx.text(message.text, size="3", class_name="ticket-message-text",
                     style={"whiteSpace": "pre-wrap", "wordBreak": "break-word"}),
@@ -273,7 +273,7 @@ def message_card(message: rx.Var) -> rx.Component:
                 rx.fragment(),
             ),
             rx.foreach(message.attachments, attachment_link),
-            spacing="2", width="100%", align="start",
+            spacing="2", class_name="w-full", align="start",
         ),
         class_name=rx.cond(from_isp, "ticket-message from-isp", "ticket-message from-customer"),
         style={"padding": "12px", "borderRadius": "8px", "width": "100%",
@@ -299,12 +299,12 @@ def reply_form() -> rx.Component:
                                input_id="reply-body", rows="5"),
                 attachment_picker(TicketState, REPLY_UPLOAD_ID),
                 submit_button(t("Send reply"), TicketState.busy),
-                spacing="3", width="100%", align="start",
+                spacing="3", class_name="w-full", align="start",
             ),
             on_submit=TicketState.send_reply,
             key="reply-" + TicketState.form_version.to_string(),
         ),
-        width="100%",
+        class_name="w-full",
     )
 
 
@@ -314,7 +314,7 @@ def not_found() -> rx.Component:
         rx.callout(t("This ticket does not exist, or it is not on your account."),
                    color_scheme="red", role="alert", id="ticket-not-found"),
         rx.link(t("Back to your tickets"), href="/tickets"),
-        spacing="3", width="100%",
+        spacing="3", class_name="w-full",
     )
 
 
@@ -322,7 +322,7 @@ def not_found() -> rx.Component:
 def ticket_page() -> rx.Component:
     return rx.cond(
         ~TicketState.loaded,
-        rx.center(rx.spinner(size="3"), padding="48px", width="100%"),
+        rx.center(rx.spinner(size="3"), padding="48px", class_name="w-full"),
         ticket_view(),
     )
 
@@ -338,7 +338,7 @@ def ticket_view() -> rx.Component:
                                    "#" + TicketState.number + " · " + TicketState.subject, ""),
                            as_="h1", size="6", style={"wordBreak": "break-word"}),
                 status_badge(TicketState.status),
-                align="center", spacing="3", wrap="wrap", width="100%",
+                align="center", spacing="3", wrap="wrap", class_name="w-full",
             ),
             rx.cond(TicketState.previous_id != "",
                     rx.text(t("Continues ticket"), " ",
@@ -348,11 +348,11 @@ def ticket_view() -> rx.Component:
                     rx.fragment()),
             rx.el.section(
                 rx.vstack(rx.foreach(TicketState.messages, message_card), spacing="3",
-                          width="100%"),
+                          class_name="w-full"),
                 aria_label=t("Conversation"), id="conversation", style={"width": "100%"},
             ),
             reply_form(),
-            spacing="4", width="100%",
+            spacing="4", class_name="w-full",
         ),
         not_found(),
     )

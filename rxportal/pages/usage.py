@@ -22,20 +22,20 @@ def current_period() -> rx.Component:
         rx.vstack(
             rx.hstack(
                 rx.heading(t("Current billing period"), as_="h2", size="5"),
-                rx.spacer(),
+                rx.box(class_name="spacer"),
                 rx.cond(UsageState.has_cap,
                         rx.button(rx.icon("plus", size=16, aria_hidden="true"), t("Top-Off"),
                                   on_click=UsageState.open_topoff, size="3", id="topoff-button")),
-                width="100%", align="center", wrap="wrap", spacing="3",
+                class_name="w-full", align="center", wrap="wrap", spacing="3",
             ),
             rx.text(UsageState.period_text, size="2", color_scheme="gray", id="period-dates"),
             rx.hstack(
                 figure(t("Used so far"), UsageState.used_text, "usage-used"),
-                rx.spacer(),
+                rx.box(class_name="spacer"),
                 rx.cond(UsageState.has_cap,
                         figure(t("Data cap"), UsageState.cap_text, "usage-cap", align="end"),
                         figure(t("Data cap"), t("Unlimited"), "usage-cap", align="end")),
-                width="100%", align="end",
+                class_name="w-full", align="end",
             ),
             rx.cond(
                 UsageState.has_cap,
@@ -44,21 +44,21 @@ def current_period() -> rx.Component:
                                 color_scheme=rx.cond(UsageState.over_cap, "red", "indigo"),
                                 aria_label=t("Share of the data cap used"),
                                 aria_valuetext=UsageState.percent.to_string() + " %",
-                                width="100%"),
+                                class_name="w-full"),
                     rx.text(t("{percent}% of your data cap", percent=UsageState.percent),
                             size="2", id="usage-percent"),
                     rx.cond(UsageState.topoff_bytes > 0,
                             rx.text(t("Includes {amount} of top-offs this period",
                                       amount=UsageState.topoff_text),
                                     size="2", color_scheme="gray", id="usage-topoffs")),
-                    spacing="1", width="100%",
+                    spacing="1", class_name="w-full",
                 ),
             ),
             rx.text(t("Download {down} · Upload {up}", down=UsageState.down_text,
                       up=UsageState.up_text), size="2", color_scheme="gray"),
-            spacing="3", width="100%",
+            spacing="3", class_name="w-full",
         ),
-        width="100%",
+        class_name="w-full",
     )
 
 
@@ -75,10 +75,10 @@ def projection() -> rx.Component:
                         color="var(--gray-12)"),
                 spacing="1",
             ),
-            icon="triangle-alert", color_scheme="orange", role="status", width="100%",
+            icon="triangle-alert", color_scheme="orange", role="status", class_name="w-full",
             id="usage-projection",
         ),
-        rx.callout(text, icon="trending-up", color_scheme="gray", role="status", width="100%",
+        rx.callout(text, icon="trending-up", color_scheme="gray", role="status", class_name="w-full",
                    id="usage-projection"),
     )
 
@@ -94,7 +94,7 @@ def history() -> rx.Component:
                                 style={"width": "100%", "height": "340px"}, id="usage-chart"),
                 role="img", aria_label=t("Bar chart of the data used in each of the last 12 "
                                          "billing periods"),
-                width="100%", min_height="340px",
+                class_name="w-full", min_height="340px",
             ),
             rx.el.details(
                 rx.el.summary(t("Show the figures as a table"),
@@ -107,13 +107,13 @@ def history() -> rx.Component:
                         UsageState.history_rows,
                         lambda row: rx.table.row(rx.table.cell(row["period"]),
                                                  rx.table.cell(row["used"]), key=row["key"]))),
-                    width="100%", size="1", id="usage-table",
+                    class_name="w-full", size="1", id="usage-table",
                 ),
-                width="100%",
+                class_name="w-full",
             ),
-            spacing="3", width="100%",
+            spacing="3", class_name="w-full",
         ),
-        width="100%",
+        class_name="w-full",
     )
 
 
@@ -131,7 +131,7 @@ def choose_step() -> rx.Component:
                            "borderRadius": "8px", "cursor": "pointer"},
                 )),
                 value=UsageState.selected_product, on_change=UsageState.choose_product,
-                aria_label=t("Top-off"), direction="column", spacing="2", width="100%",
+                aria_label=t("Top-off"), direction="column", spacing="2", class_name="w-full",
             ),
             rx.text(t("No top-offs are offered at the moment. Please contact us."),
                     color_scheme="gray"),
@@ -141,9 +141,9 @@ def choose_step() -> rx.Component:
                                       size="3")),
             rx.button(t("Continue"), on_click=UsageState.to_confirm, size="3",
                       disabled=UsageState.product_options.length() == 0),
-            justify="end", width="100%", spacing="3",
+            justify="end", class_name="w-full", spacing="3",
         ),
-        spacing="4", width="100%",
+        spacing="4", class_name="w-full",
     )
 
 
@@ -166,29 +166,29 @@ def confirm_step() -> rx.Component:
                        "border": "1px solid var(--gray-7)",
                        "background": "var(--color-background)", "color": "var(--gray-12)"},
             ),
-            width="100%",
+            class_name="w-full",
         ),
         rx.cond(UsageState.paying_with_new_card, rx.vstack(
             card_element("topoff-card-element"),
             save_card_box(UsageState.save_card, UsageState.set_save_card, "topoff-save-card"),
-            width="100%", spacing="2")),
+            class_name="w-full", spacing="2")),
         rx.hstack(
             rx.button(t("Back"), on_click=UsageState.back_to_choose, variant="soft",
                       color_scheme="gray", size="3", disabled=UsageState.busy),
             rx.button(t("Confirm and pay"), on_click=UsageState.pay_topoff, size="3",
                       loading=UsageState.busy,
                       disabled=UsageState.busy, id="topoff-pay"),
-            justify="end", width="100%", spacing="3", wrap="wrap",
+            justify="end", class_name="w-full", spacing="3", wrap="wrap",
         ),
-        spacing="3", width="100%",
+        spacing="3", class_name="w-full",
     )
 
 
 def done_step() -> rx.Component:
     return rx.vstack(
         form_message(UsageState.topoff_notice, kind="green"),
-        rx.hstack(rx.dialog.close(rx.button(t("Close"), size="3")), justify="end", width="100%"),
-        spacing="3", width="100%",
+        rx.hstack(rx.dialog.close(rx.button(t("Close"), size="3")), justify="end", class_name="w-full"),
+        spacing="3", class_name="w-full",
     )
 
 
@@ -204,7 +204,7 @@ def topoff_dialog() -> rx.Component:
                          ("confirm", confirm_step()),
                          ("done", done_step()),
                          choose_step()),
-                spacing="3", width="100%",
+                spacing="3", class_name="w-full",
             ),
             max_width="480px",
         ),
@@ -218,7 +218,7 @@ def authenticating_notice() -> rx.Component:
         UsageState.topoff_step == "authenticating",
         rx.callout(t("Confirm the payment in your bank's window. Your top-off is added as soon "
                      "as your bank approves it."),
-                   icon="shield-check", color_scheme="blue", role="status", width="100%",
+                   icon="shield-check", color_scheme="blue", role="status", class_name="w-full",
                    id="topoff-authenticating"),
     )
 
@@ -238,11 +238,11 @@ def purchases() -> rx.Component:
                                 rx.cond(row["note"] != "", rx.text(row["note"], size="2")),
                                 spacing="0",
                             ),
-                            rx.spacer(),
+                            rx.box(class_name="spacer"),
                             rx.badge(row["label"], size="2", color_scheme=rx.match(
                                 row["status"], ("paid", "green"), ("disputed", "orange"),
                                 "gray")),
-                            align="center", width="100%", wrap="wrap", spacing="2",
+                            align="center", class_name="w-full", wrap="wrap", spacing="2",
                         ),
                         key=row["id"], id="topoff-purchase-" + row["id"],
                         style={"padding": "8px 0",
@@ -251,9 +251,9 @@ def purchases() -> rx.Component:
                     style={"listStyle": "none", "margin": "0", "padding": "0", "width": "100%"},
                     id="topoff-purchases",
                 ),
-                spacing="2", width="100%",
+                spacing="2", class_name="w-full",
             ),
-            width="100%",
+            class_name="w-full",
         ),
     )
 
@@ -266,9 +266,9 @@ def usage_page() -> rx.Component:
             UsageState.loaded,
             rx.vstack(authenticating_notice(), current_period(), projection(), purchases(),
                       history(), topoff_dialog(),
-                      spacing="4", width="100%"),
-            rx.center(rx.spinner(size="3"), width="100%", padding="48px"),
+                      spacing="4", class_name="w-full"),
+            rx.center(rx.spinner(size="3"), class_name="w-full", padding="48px"),
         ),
-        width="100%",
+        class_name="w-full",
         on_unmount=UsageState.forget_usage,
     )

@@ -34,18 +34,18 @@ def templates_card() -> rx.Component:
         rx.vstack(
             rx.hstack(
                 rx.heading(t("Templates"), as_="h2", size="4"),
-                rx.spacer(),
+                rx.box(class_name="spacer"),
                 rx.link(rx.button(t("New template"), variant="soft", tab_index=-1),
                         href="/admin/contracts/new-template", id="new-template"),
-                width="100%", align="center", wrap="wrap",
+                class_name="w-full", align="center", wrap="wrap",
             ),
             data_table(t("Templates"), [t("Contract"), t("Code"), t("Version"), t("Issued"),
                                         t("Signed")], C.templates,
                        lambda r: [rx.link(r["name"], href="/admin/contracts/template/" + r["code"]),
                                   rx.code(r["code"]), r["version"], r["issued"], r["signed"]]),
-            spacing="3", width="100%",
+            spacing="3", class_name="w-full",
         ),
-        width="100%",
+        class_name="w-full",
     )
 
 
@@ -61,24 +61,24 @@ def issue_card() -> rx.Component:
                                 C.errors.get("template", "")),
                 rx.box(
                     rx.el.label(t("Account numbers"), html_for="accounts", style=LABEL),
-                    rx.text_area(id="accounts", name="accounts", rows="3", width="100%"),
+                    rx.text_area(id="accounts", name="accounts", rows="3", class_name="w-full"),
                     rx.text(t("Separated by commas, spaces or new lines. Accounts that already "
                               "have this version are skipped."), size="1", color_scheme="gray"),
                     rx.text(C.errors.get("accounts", ""), color_scheme="red", size="2",
                             role="alert", id="accounts-error"),
-                    width="100%",
+                    class_name="w-full",
                 ),
                 rx.el.label(rx.el.input(type="checkbox", name="all_active", id="all_active",
                                         style={"width": "18px", "height": "18px"}),
                             t("Issue to every active account instead"), html_for="all_active",
                             style={"display": "flex", "gap": "8px", "alignItems": "center"}),
                 submit_button(t("Issue contract"), C.busy, id="issue-template"),
-                spacing="3", width="100%", align="start",
+                spacing="3", class_name="w-full", align="start",
             ),
             on_submit=C.issue_template, reset_on_submit=False,
             key="issue-" + C.form_version.to_string(),
         ),
-        width="100%",
+        class_name="w-full",
     )
 
 
@@ -102,7 +102,7 @@ def records_card() -> rx.Component:
                                      rx.el.option(t("Signed"), value="signed")]),
                     rx.box(field(t("Template code"), "code"), min_width="150px"),
                     submit_button(t("Filter"), margin_top="28px", id="filter-records"),
-                    wrap="wrap", spacing="3", width="100%", align="start",
+                    wrap="wrap", spacing="3", class_name="w-full", align="start",
                 ),
                 on_submit=C.filter_records, reset_on_submit=False,
             ),
@@ -111,9 +111,9 @@ def records_card() -> rx.Component:
                                                 t("Issued"), t("Status"), t("Signed")],
                        C.rows, record_cells),
             pager(C),
-            spacing="3", width="100%",
+            spacing="3", class_name="w-full",
         ),
-        width="100%",
+        class_name="w-full",
     )
 
 
@@ -123,9 +123,9 @@ def contracts_page() -> rx.Component:
     return rx.vstack(
         admin_title(t("Contracts")),
         rx.cond(StaffState.is_admin, rx.vstack(templates_card(), issue_card(), spacing="4",
-                                               width="100%")),
+                                               class_name="w-full")),
         records_card(),
-        spacing="4", width="100%",
+        spacing="4", class_name="w-full",
     )
 
 
@@ -133,10 +133,10 @@ def body_field(label: rx.Var, name: str) -> rx.Component:
     return rx.box(
         rx.el.label(label, html_for=name, style=LABEL),
         rx.text_area(id=name, name=name, default_value=T.template[name], rows="14",
-                     width="100%", aria_describedby=f"{name}-error"),
+                     class_name="w-full", aria_describedby=f"{name}-error"),
         rx.text(T.errors.get(name, ""), id=f"{name}-error", color_scheme="red", size="2",
                 role="alert"),
-        width="100%",
+        class_name="w-full",
     )
 
 
@@ -159,7 +159,7 @@ def template_form() -> rx.Component:
                                  error=T.errors.get("name_en", "")), flex="1", min_width="220px"),
                     rx.box(field(t("Name in French"), "name_fr", value=T.template["name_fr"],
                                  error=T.errors.get("name_fr", "")), flex="1", min_width="220px"),
-                    spacing="3", wrap="wrap", width="100%",
+                    spacing="3", wrap="wrap", class_name="w-full",
                 ),
                 body_field(t("Text in English"), "body_en"),
                 body_field(t("Text in French"), "body_fr"),
@@ -168,15 +168,15 @@ def template_form() -> rx.Component:
                 rx.cond(T.is_new, rx.fragment(),
                         rx.callout(t("Saving makes a new version. Contracts already issued keep "
                                      "the version they were issued with."),
-                                   color_scheme="blue", width="100%")),
+                                   color_scheme="blue", class_name="w-full")),
                 submit_button(rx.cond(T.is_new, t("Create template"), t("Save as a new version")),
                               T.busy, id="save-template"),
-                spacing="3", width="100%", align="start",
+                spacing="3", class_name="w-full", align="start",
             ),
             on_submit=T.save_template, reset_on_submit=False,
             key="template-" + T.form_version.to_string(),
         ),
-        width="100%",
+        class_name="w-full",
     )
 
 
@@ -186,9 +186,9 @@ def versions_card() -> rx.Component:
             rx.heading(t("Versions"), as_="h2", size="4"),
             data_table(t("Versions"), [t("Version"), t("Name"), t("Created")], T.versions,
                        lambda v: [v["version"], v["name"], v["created"]]),
-            spacing="3", width="100%",
+            spacing="3", class_name="w-full",
         ),
-        width="100%",
+        class_name="w-full",
     )
 
 
@@ -198,22 +198,22 @@ def template_view() -> rx.Component:
         rx.cond(T.found,
                 rx.vstack(template_form(),
                           rx.cond(T.is_new, rx.fragment(), versions_card()),
-                          spacing="4", width="100%"),
+                          spacing="4", class_name="w-full"),
                 rx.callout(t("Not found."), color_scheme="red", role="alert")),
-        spacing="4", width="100%",
+        spacing="4", class_name="w-full",
     )
 
 
 @admin_template(route="/admin/contracts/template/[template_code]", title="Edit template",
                 area="contracts", on_load=[T.load_template])
 def template_page() -> rx.Component:
-    return rx.vstack(admin_title(t("Edit template")), template_view(), spacing="4", width="100%")
+    return rx.vstack(admin_title(t("Edit template")), template_view(), spacing="4", class_name="w-full")
 
 
 @admin_template(route="/admin/contracts/new-template", title="New template", area="contracts",
                 on_load=[T.load_template])
 def new_template_page() -> rx.Component:
-    return rx.vstack(admin_title(t("New template")), template_view(), spacing="4", width="100%")
+    return rx.vstack(admin_title(t("New template")), template_view(), spacing="4", class_name="w-full")
 
 
 def record_line(label: rx.Var, key: str, code: bool = False) -> rx.Component:
@@ -239,9 +239,9 @@ def record_view() -> rx.Component:
                     record_line(t("Status"), "status_text"),
                 ),
                 rx.link(t("Open the account"), href="/admin/customers/" + R.record["account_id"]),
-                spacing="2", width="100%",
+                spacing="2", class_name="w-full",
             ),
-            width="100%",
+            class_name="w-full",
         ),
         rx.cond(
             signed,
@@ -268,13 +268,13 @@ def record_view() -> rx.Component:
                     rx.button(rx.icon("download", size=16, aria_hidden="true"),
                               t("Download signed PDF"), on_click=R.download_signed,
                               id="download-signed"),
-                    spacing="3", width="100%", align="start",
+                    spacing="3", class_name="w-full", align="start",
                 ),
-                width="100%",
+                class_name="w-full",
             ),
-            rx.callout(t("Not signed yet."), color_scheme="amber", width="100%"),
+            rx.callout(t("Not signed yet."), color_scheme="amber", class_name="w-full"),
         ),
-        spacing="4", width="100%",
+        spacing="4", class_name="w-full",
     )
 
 
@@ -286,6 +286,6 @@ def record_page() -> rx.Component:
         rx.cond(R.found, record_view(),
                 rx.vstack(rx.link(t("Back to contracts"), href="/admin/contracts"),
                           rx.callout(t("Not found."), color_scheme="red", role="alert"),
-                          width="100%")),
-        spacing="4", width="100%",
+                          class_name="w-full")),
+        spacing="4", class_name="w-full",
     )

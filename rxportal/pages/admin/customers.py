@@ -35,15 +35,15 @@ def customers_page() -> rx.Component:
                              hint=t("Name, e-mail, username, account number or phone")),
                        flex="1", min_width="200px"),
                 submit_button(t("Search"), margin_top="28px"),
-                width="100%", align="start", spacing="3", wrap="wrap",
+                class_name="w-full", align="start", spacing="3", wrap="wrap",
             ),
-            on_submit=C.search, reset_on_submit=False, width="100%",
+            on_submit=C.search, reset_on_submit=False, class_name="w-full",
         ),
         rx.text(t("{count} customers found", count=C.total), size="2", id="customer-count"),
         data_table(t("Customers"), [t("Name"), t("Account"), t("E-mail"), t("Logins"),
                                     t("Phone"), t("Status")], C.rows, customer_cells),
         pager(C),
-        spacing="4", width="100%",
+        spacing="4", class_name="w-full",
     )
 
 
@@ -100,11 +100,11 @@ def transaction_form() -> rx.Component:
                 field(t("Description the customer sees"), "description",
                       error=A.tx_errors.get("description", "")),
                 submit_button(t("Post"), A.busy, id="post-transaction"),
-                spacing="3", width="100%", align="start",
+                spacing="3", class_name="w-full", align="start",
             ),
             on_submit=A.post_transaction, key="tx-" + A.form_version.to_string(),
         ),
-        width="100%",
+        class_name="w-full",
     )
 
 
@@ -135,13 +135,13 @@ def services_card() -> rx.Component:
                         min_width="0",
                     ),
                     submit_button(t("Add service"), margin_top="28px"),
-                    align="start", wrap="wrap", width="100%",
+                    align="start", wrap="wrap", class_name="w-full",
                 ),
                 on_submit=A.add_service,
             ),
-            spacing="3", width="100%",
+            spacing="3", class_name="w-full",
         ),
-        width="100%",
+        class_name="w-full",
     )
 
 
@@ -173,13 +173,13 @@ def contracts_card() -> rx.Component:
                         min_width="0",
                     ),
                     submit_button(t("Issue contract"), margin_top="28px", id="issue-contract"),
-                    align="start", wrap="wrap", width="100%",
+                    align="start", wrap="wrap", class_name="w-full",
                 ),
                 on_submit=A.issue_contract,
             ),
-            spacing="3", width="100%",
+            spacing="3", class_name="w-full",
         ),
-        width="100%",
+        class_name="w-full",
     )
 
 
@@ -203,7 +203,7 @@ def refund_form() -> rx.Component:
                           on_click=A.load_refund("")),
                 spacing="3", wrap="wrap",
             ),
-            spacing="3", width="100%", align="start",
+            spacing="3", class_name="w-full", align="start",
         ),
         on_submit=A.refund_payment, key="refund-" + A.form_version.to_string(),
         id="refund-form",
@@ -229,9 +229,9 @@ def payments_card() -> rx.Component:
                                              rx.fragment())]),
                     rx.text(t("No payments yet."))),
             rx.cond(A.refund_form.contains("payment_id"), refund_form(), rx.fragment()),
-            spacing="3", width="100%",
+            spacing="3", class_name="w-full",
         ),
-        width="100%",
+        class_name="w-full",
     )
 
 
@@ -247,7 +247,7 @@ def account_view() -> rx.Component:
             figure(t("Total balance"), A.figures["total_balance"], "staff-total-balance"),
             figure(t("Next billing cycle amount"), A.figures["next_cycle_amount"], "staff-next-cycle"),
             figure(t("Next billing date"), A.figures["next_billing_date"], "staff-next-date"),
-            wrap="wrap", spacing="3", width="100%",
+            wrap="wrap", spacing="3", class_name="w-full",
         ),
         rx.card(
             rx.vstack(
@@ -259,9 +259,9 @@ def account_view() -> rx.Component:
                 rx.button(t("Invite to the portal"), on_click=A.invite, id="invite-customer"),
                 rx.text(t("Creates a login and e-mails the username, a temporary password and "
                           "the portal's address."), size="1", color_scheme="gray"),
-                spacing="3", width="100%", align="start",
+                spacing="3", class_name="w-full", align="start",
             ),
-            width="100%",
+            class_name="w-full",
         ),
         transaction_form(),
         payments_card(),
@@ -271,13 +271,13 @@ def account_view() -> rx.Component:
             rx.heading(t("Recent transactions"), as_="h2", size="4"),
             simple_table(["Date", "Type", "Description", "Amount"], A.transactions, lambda r: [
                 r["when"], r["kind"], r["description"], r["amount"]]),
-            width="100%"), width="100%"),
+            class_name="w-full"), class_name="w-full"),
         rx.card(rx.vstack(
             rx.heading(t("Invoices"), as_="h2", size="4"),
             simple_table(["Number", "Issued", "Due", "Amount", "Status"], A.invoices, lambda r: [
                 r["number"], r["issued"], r["due"], r["total"], r["status"]]),
-            width="100%"), width="100%"),
-        spacing="4", width="100%",
+            class_name="w-full"), class_name="w-full"),
+        spacing="4", class_name="w-full",
     )
 
 

@@ -17,12 +17,12 @@ def login_page() -> rx.Component:
                 form_message(AdminLoginState.error),
                 field(t("Username"), "username", autocomplete="username"),
                 field(t("Password"), "password", type="password", autocomplete="current-password"),
-                submit_button(t("Log in"), AdminLoginState.busy, width="100%"),
-                spacing="3", width="100%",
+                submit_button(t("Log in"), AdminLoginState.busy, class_name="w-full"),
+                spacing="3", class_name="w-full",
             ),
             on_submit=AdminLoginState.login, reset_on_submit=False,
         ),
-        size="3", width="100%",
+        size="3", class_name="w-full",
     )
 
 
@@ -32,11 +32,11 @@ def enrolment() -> rx.Component:
                   "(such as Aegis, Google Authenticator or 1Password), then enter the 6-digit "
                   "code it shows.")),
         rx.center(rx.image(src=AdminLoginState.qr_data_uri, alt=t("QR code for your authenticator app"),
-                           width="200px", height="200px", background="white"), width="100%"),
+                           width="200px", height="200px", background="white"), class_name="w-full"),
         rx.text(t("Or type this key into the app:"), size="2"),
         rx.code(AdminLoginState.totp_secret_text, id="totp-secret", size="3",
                 style={"wordBreak": "break-all"}),
-        spacing="3", width="100%",
+        spacing="3", class_name="w-full",
     )
 
 
@@ -45,14 +45,14 @@ def recovery_codes() -> rx.Component:
         rx.vstack(
             rx.heading(t("Your recovery codes"), as_="h1", size="6"),
             rx.callout(t("Keep these codes somewhere safe. Each one logs you in once if you lose "
-                         "your phone. They are shown only now."), color_scheme="amber", width="100%"),
+                         "your phone. They are shown only now."), color_scheme="amber", class_name="w-full"),
             rx.el.ul(rx.foreach(AdminLoginState.recovery_codes,
                                 lambda code: rx.el.li(rx.code(code, size="3"))),
                      id="recovery-codes", style={"columns": "2", "paddingLeft": "20px"}),
             rx.button(t("Continue"), on_click=AdminLoginState.continue_after_codes, size="3"),
-            spacing="3", width="100%",
+            spacing="3", class_name="w-full",
         ),
-        size="3", width="100%",
+        size="3", class_name="w-full",
     )
 
 
@@ -71,12 +71,12 @@ def verify_page() -> rx.Component:
                                       "one of your recovery codes."))),
                     field(t("Code"), "code", autocomplete="one-time-code",
                           error=AdminLoginState.code_error, input_mode="numeric"),
-                    submit_button(t("Verify"), AdminLoginState.busy, width="100%"),
+                    submit_button(t("Verify"), AdminLoginState.busy, class_name="w-full"),
                     rx.link(t("Back to the login"), href="/admin"),
-                    spacing="3", width="100%",
+                    spacing="3", class_name="w-full",
                 ),
                 on_submit=AdminLoginState.submit_code, reset_on_submit=True,
             ),
-            size="3", width="100%",
+            size="3", class_name="w-full",
         ),
     )

@@ -31,24 +31,24 @@ def invite_page() -> rx.Component:
                     rx.box(
                         rx.el.label(t("Message"), html_for="message", style=LABEL),
                         rx.text_area(id="message", name="message", default_value=I.message,
-                                     rows="18", width="100%"),
+                                     rows="18", class_name="w-full"),
                         rx.text(t("Placeholders: $name, $username, $temporary_password, "
                                   "$portal_url, $isp_name, $days, $support_phone, $support_email."),
                                 size="1", color_scheme="gray"),
                         rx.text(I.errors.get("message", ""), color_scheme="red", size="2", role="alert"),
-                        width="100%",
+                        class_name="w-full",
                     ),
                     submit_button(t("Save message"), id="save-invite-message"),
-                    spacing="3", width="100%", align="start",
+                    spacing="3", class_name="w-full", align="start",
                 ),
                 on_submit=I.save_message, reset_on_submit=False,
                 key="invite-" + I.form_version.to_string(),
             ),
-            width="100%",
+            class_name="w-full",
         ),
         rx.button(t("Send the invitations"), on_click=I.send_invites, loading=I.busy,
                   disabled=I.busy | (I.candidates == 0), size="3", id="send-invitations"),
-        spacing="4", width="100%",
+        spacing="4", class_name="w-full",
     )
 
 
@@ -57,9 +57,9 @@ def plan_input(label: rx.Var, name: str, key, value, error, **props) -> rx.Compo
     input_id = f"{name}-{key}" if isinstance(key, str) else name + "-" + key
     return rx.box(
         rx.el.label(label, html_for=input_id, style=LABEL),
-        rx.input(id=input_id, name=name, default_value=value, size="3", width="100%", **props),
+        rx.input(id=input_id, name=name, default_value=value, size="3", class_name="w-full", **props),
         rx.text(error, color_scheme="red", size="2", role="alert"),
-        width="100%",
+        class_name="w-full",
     )
 
 
@@ -78,7 +78,7 @@ def plan_form(plan: rx.Var | None) -> rx.Component:
                               P.errors.get(key + ":cap", ""), input_mode="numeric"),
                    flex="1", min_width="120px"),
             submit_button(t("Save") if plan is not None else t("Add plan"), margin_top="28px"),
-            wrap="wrap", spacing="3", width="100%", align="start",
+            wrap="wrap", spacing="3", class_name="w-full", align="start",
         ),
         on_submit=P.save_plan, reset_on_submit=False,
         key=key + "-" + P.form_version.to_string(),
@@ -90,10 +90,10 @@ def plans_page() -> rx.Component:
     return rx.vstack(
         admin_title(t("Plans")),
         form_message(P.notice, kind="green"),
-        rx.foreach(P.plans, lambda plan: rx.card(plan_form(plan), width="100%")),
+        rx.foreach(P.plans, lambda plan: rx.card(plan_form(plan), class_name="w-full")),
         rx.card(rx.vstack(rx.heading(t("New plan"), as_="h2", size="4"), plan_form(None),
-                          width="100%"), width="100%"),
-        spacing="4", width="100%",
+                          class_name="w-full"), class_name="w-full"),
+        spacing="4", class_name="w-full",
     )
 
 
@@ -116,7 +116,7 @@ def audit_page() -> rx.Component:
                 rx.box(field(t("Who"), "actor", value=AU.actor), min_width="150px", flex="1"),
                 rx.box(field(t("Target"), "target", value=AU.target), min_width="150px", flex="1"),
                 submit_button(t("Filter"), margin_top="28px"),
-                wrap="wrap", spacing="3", width="100%", align="start",
+                wrap="wrap", spacing="3", class_name="w-full", align="start",
             ),
             on_submit=AU.filter, reset_on_submit=False,
         ),
@@ -126,7 +126,7 @@ def audit_page() -> rx.Component:
                                        rx.code(r["detail"], size="1",
                                                style={"wordBreak": "break-all"})]),
         pager(AU),
-        spacing="4", width="100%",
+        spacing="4", class_name="w-full",
     )
 
 
@@ -178,13 +178,13 @@ def staff_page() -> rx.Component:
                     rx.text(t("Support staff see customers and tickets; administrators see everything."),
                             size="1", color_scheme="gray"),
                     submit_button(t("Add"), id="add-staff"),
-                    spacing="3", width="100%", align="start",
+                    spacing="3", class_name="w-full", align="start",
                 ),
                 on_submit=ST.add_staff, key="staff-" + ST.form_version.to_string(),
             ),
-            width="100%",
+            class_name="w-full",
         ),
-        spacing="4", width="100%",
+        spacing="4", class_name="w-full",
     )
 
 
@@ -202,13 +202,13 @@ def billing_page() -> rx.Component:
                 rx.vstack(
                     field(t("Date"), "run_date", type="date", value=BR.run_date),
                     submit_button(t("Run billing"), BR.busy, id="run-billing"),
-                    spacing="3", width="100%", align="start",
+                    spacing="3", class_name="w-full", align="start",
                 ),
                 on_submit=BR.run_billing, reset_on_submit=False,
             ),
-            width="100%",
+            class_name="w-full",
         ),
-        spacing="4", width="100%",
+        spacing="4", class_name="w-full",
     )
 
 
@@ -233,7 +233,7 @@ def topoff_form(product: rx.Var | None) -> rx.Component:
                     rx.button(t("Sell again"), type="button", variant="soft", margin_top="28px",
                               on_click=TO.toggle_topoff(product["id"])))
             if product is not None else rx.fragment(),
-            wrap="wrap", spacing="3", width="100%", align="start",
+            wrap="wrap", spacing="3", class_name="w-full", align="start",
         ),
         on_submit=TO.save_topoff, reset_on_submit=False,
         key=key + "-" + TO.form_version.to_string(),
@@ -248,8 +248,8 @@ def topoffs_page() -> rx.Component:
                   "page.")),
         form_message(TO.notice, kind="green"),
         form_message(TO.errors.get("list", "")),
-        rx.foreach(TO.products, lambda p: rx.card(topoff_form(p), width="100%")),
+        rx.foreach(TO.products, lambda p: rx.card(topoff_form(p), class_name="w-full")),
         rx.card(rx.vstack(rx.heading(t("New top-off"), as_="h2", size="4"), topoff_form(None),
-                          width="100%"), width="100%"),
-        spacing="4", width="100%",
+                          class_name="w-full"), class_name="w-full"),
+        spacing="4", class_name="w-full",
     )

@@ -15,12 +15,12 @@ def password_card() -> rx.Component:
                 form_message(PW.notice, kind="green"),
                 password_fields(PW.errors),
                 submit_button(t("Change Password"), PW.busy, id="change-own-password"),
-                spacing="3", width="100%", align="start",
+                spacing="3", class_name="w-full", align="start",
             ),
             on_submit=PW.change_own_password,
             key="own-pw-" + PW.form_version.to_string(),
         ),
-        width="100%", max_width="560px",
+        class_name="w-full", max_width="560px",
     )
 
 
@@ -34,18 +34,18 @@ def recovery_card() -> rx.Component:
                 rx.vstack(
                     rx.callout(t("Keep these codes somewhere safe. Each one logs you in once if "
                                  "you lose your phone. They are shown only now."),
-                               color_scheme="amber", width="100%"),
+                               color_scheme="amber", class_name="w-full"),
                     rx.el.ul(rx.foreach(PW.new_codes, lambda code: rx.el.li(rx.code(code, size="3"))),
                              id="new-recovery-codes",
                              style={"columns": "2", "paddingLeft": "20px"}),
-                    width="100%",
+                    class_name="w-full",
                 ),
             ),
             rx.button(t("Make new recovery codes"), on_click=PW.renew_recovery_codes,
                       variant="soft", id="renew-recovery-codes"),
-            spacing="3", width="100%", align="start",
+            spacing="3", class_name="w-full", align="start",
         ),
-        width="100%", max_width="560px",
+        class_name="w-full", max_width="560px",
     )
 
 
@@ -56,5 +56,5 @@ def password_page() -> rx.Component:
         admin_title(t("My password")),
         password_card(),
         recovery_card(),
-        spacing="4", width="100%",
+        spacing="4", class_name="w-full",
     )

@@ -46,16 +46,16 @@ def setting_field(key: str) -> rx.Component:
             rx.el.select(*[rx.el.option(name, value=value) for value, name in _options(key)],
                          id=key, name=key, default_value=S.values[key], style=SELECT_STYLE),
             rx.text(error, color_scheme="red", size="2", role="alert"),
-            width="100%",
+            class_name="w-full",
         )
     if spec.kind == "html":
         return rx.box(
             rx.el.label(label, html_for=key, style={"display": "block", "fontWeight": "500",
                                                     "marginBottom": "4px"}),
-            rx.text_area(id=key, name=key, default_value=S.values[key], rows="3", width="100%"),
+            rx.text_area(id=key, name=key, default_value=S.values[key], rows="3", class_name="w-full"),
             rx.text(hint, size="1", color_scheme="gray") if hint is not None else rx.fragment(),
             rx.text(error, color_scheme="red", size="2", role="alert"),
-            width="100%",
+            class_name="w-full",
         )
     if spec.kind == "secret":
         return rx.box(
@@ -71,7 +71,7 @@ def setting_field(key: str) -> rx.Component:
                                   aria_label=t("Clear {label}", label=label))),
                 align="center", spacing="2",
             ),
-            width="100%",
+            class_name="w-full",
         )
     input_type = {"color": "text", "email": "email", "url": "url", "int": "text",
                   "port": "text", "money": "text"}.get(spec.kind, "text")
@@ -90,12 +90,12 @@ def section_card(section: str, heading: str, handler, *extra) -> rx.Component:
                 *[setting_field(key) for key in staff_settings.SECTIONS[section]],
                 *extra,
                 submit_button(t("Save"), S.busy, id=f"save-{section}"),
-                spacing="3", width="100%", align="start",
+                spacing="3", class_name="w-full", align="start",
             ),
             on_submit=handler, reset_on_submit=False,
             key=f"{section}-" + S.form_version.to_string(),
         ),
-        width="100%", id=f"section-{section}",
+        class_name="w-full", id=f"section-{section}",
     )
 
 
@@ -109,14 +109,14 @@ def logo_upload() -> rx.Component:
         ),
         id="logo-upload", max_files=1, multiple=False,
         border="1px dashed var(--gray-7)", padding="12px", border_radius="8px",
-        width="100%",
+        class_name="w-full",
     )
     # Reflex gives the dropzone's file input no attributes: give it an id its label points to.
     upload.children[0].children[0].id = "logo-file"
     return rx.box(
         rx.el.label(t("Logo image file"), html_for="logo-file",
                     style={"display": "block", "fontWeight": "500", "marginBottom": "4px"}),
-        upload, width="100%",
+        upload, class_name="w-full",
     )
 
 
@@ -139,9 +139,9 @@ def logo_card() -> rx.Component:
                                   on_click=S.remove_logo)),
                 spacing="2", wrap="wrap",
             ),
-            spacing="3", width="100%", align="start",
+            spacing="3", class_name="w-full", align="start",
         ),
-        width="100%",
+        class_name="w-full",
     )
 
 
@@ -161,7 +161,7 @@ def settings_page() -> rx.Component:
                                "once; passwords already chosen are not changed. At most 72 bytes "
                                "(about 64 characters), and no composition rules."),
                              size="2", color_scheme="gray")),
-        spacing="4", width="100%",
+        spacing="4", class_name="w-full",
     )
 
 
@@ -180,11 +180,11 @@ def mail_page() -> rx.Component:
                     form_message(S.test_error),
                     field(t("Send to"), "test_to", type="email", autocomplete="email"),
                     submit_button(t("Send a test mail"), S.busy, id="send-test-mail"),
-                    spacing="3", width="100%", align="start",
+                    spacing="3", class_name="w-full", align="start",
                 ),
                 on_submit=S.send_test_mail, reset_on_submit=False,
             ),
-            width="100%",
+            class_name="w-full",
         ),
         rx.card(
             rx.vstack(
@@ -193,11 +193,11 @@ def mail_page() -> rx.Component:
                 form_message(S.mailbox_error),
                 rx.button(t("Check the mailbox"), on_click=S.check_mailbox, loading=S.busy,
                           id="check-mailbox"),
-                spacing="3", width="100%", align="start",
+                spacing="3", class_name="w-full", align="start",
             ),
-            width="100%",
+            class_name="w-full",
         ),
-        spacing="4", width="100%",
+        spacing="4", class_name="w-full",
     )
 
 
@@ -209,5 +209,5 @@ def payments_page() -> rx.Component:
         rx.text(t("Keys are write-only: they are never shown again, only their last four "
                   "characters. Leave a field empty to keep the stored key.")),
         section_card("payments", "Stripe", S.save_payments),
-        spacing="4", width="100%",
+        spacing="4", class_name="w-full",
     )

@@ -33,7 +33,7 @@ def inbox_page() -> rx.Component:
                 rx.box(field(t("Search tickets"), "q", value=IN.query, type="search"),
                        min_width="180px", flex="1"),
                 submit_button(t("Filter"), margin_top="28px"),
-                wrap="wrap", spacing="3", width="100%", align="start",
+                wrap="wrap", spacing="3", class_name="w-full", align="start",
             ),
             on_submit=IN.filter, reset_on_submit=False,
         ),
@@ -43,7 +43,7 @@ def inbox_page() -> rx.Component:
                    lambda r: [r["number"], rx.link(r["subject"], href="/admin/tickets/" + r["id"]),
                               r["account"], r["status"], r["last"], r["opened"]]),
         pager(IN),
-        spacing="4", width="100%",
+        spacing="4", class_name="w-full",
     )
 
 
@@ -54,9 +54,9 @@ def message_card(m: rx.Var) -> rx.Component:
                       rx.text(m["when"], size="1", color_scheme="gray"), spacing="3", wrap="wrap"),
             rx.text(m["text"], white_space="pre-wrap", size="2", style={"wordBreak": "break-word"}),
             rx.cond(m["files"] != "", rx.text(m["files"], size="1", color_scheme="gray")),
-            spacing="1", width="100%",
+            spacing="1", class_name="w-full",
         ),
-        width="100%",
+        class_name="w-full",
         background=rx.cond(m["kind"] == "isp", "var(--accent-2)", "var(--color-panel)"),
     )
 
@@ -67,16 +67,16 @@ def note_card(n: rx.Var) -> rx.Component:
                   rx.text(n["when"], size="1", color_scheme="gray"), spacing="3"),
         rx.text(n["text"], white_space="pre-wrap", size="2", style={"wordBreak": "break-word"}),
         padding="8px 12px", border_left="3px solid var(--amber-9)", background="var(--amber-2)",
-        width="100%",
+        class_name="w-full",
     )
 
 
 def text_box(label: rx.Var, name: str, error: rx.Var) -> rx.Component:
     return rx.box(
         rx.el.label(label, html_for=name, style=LABEL),
-        rx.text_area(id=name, name=name, rows="5", width="100%"),
+        rx.text_area(id=name, name=name, rows="5", class_name="w-full"),
         rx.text(error, color_scheme="red", size="2", role="alert"),
-        width="100%",
+        class_name="w-full",
     )
 
 
@@ -90,7 +90,7 @@ def ticket_view() -> rx.Component:
             spacing="3", wrap="wrap", align="center",
         ),
         form_message(TK.notice, kind="green"),
-        rx.vstack(rx.foreach(TK.messages, message_card), spacing="2", width="100%",
+        rx.vstack(rx.foreach(TK.messages, message_card), spacing="2", class_name="w-full",
                   id="conversation"),
         rx.card(
             portal_form(
@@ -100,11 +100,11 @@ def ticket_view() -> rx.Component:
                     rx.text(t("The customer sees it in the portal and gets it by e-mail."),
                             size="1", color_scheme="gray"),
                     submit_button(t("Send reply"), id="send-reply"),
-                    spacing="2", width="100%", align="start",
+                    spacing="2", class_name="w-full", align="start",
                 ),
                 on_submit=TK.send_reply, key="reply-" + TK.form_version.to_string(),
             ),
-            width="100%",
+            class_name="w-full",
         ),
         rx.hstack(
             rx.cond(TK.ticket["raw_status"] == "closed",
@@ -123,15 +123,15 @@ def ticket_view() -> rx.Component:
                     rx.vstack(
                         text_box(t("New note"), "note", TK.errors.get("note", "")),
                         submit_button(t("Add note"), id="add-note"),
-                        spacing="2", width="100%", align="start",
+                        spacing="2", class_name="w-full", align="start",
                     ),
                     on_submit=TK.add_note, key="note-" + TK.form_version.to_string(),
                 ),
-                spacing="2", width="100%",
+                spacing="2", class_name="w-full",
             ),
-            width="100%",
+            class_name="w-full",
         ),
-        spacing="4", width="100%",
+        spacing="4", class_name="w-full",
     )
 
 
