@@ -4,7 +4,7 @@ import os
 
 import reflex as rx
 
-from rxportal.frontend_build import SlimRadixThemes
+from rxportal.frontend_build import SlimRadixThemes, FrontendPatches
 
 
 def _respawn_failed_workers() -> None:
@@ -63,7 +63,8 @@ config = rx.Config(
     redis_url=os.environ.get("REDIS_URL") or None,
     telemetry_enabled=False,
     show_built_with_reflex=False,
-    plugins=[SlimRadixThemes(theme=rx.theme(accent_color="indigo", radius="medium"))],
+    plugins=[SlimRadixThemes(theme=rx.theme(accent_color="indigo", radius="medium")),
+             FrontendPatches()],
     disable_plugins=["reflex.plugins.sitemap.SitemapPlugin"],
     # Brotli sidecars next to the gzip ones, for the browsers that accept it.
     frontend_compression_formats=["brotli", "gzip"],

@@ -69,3 +69,38 @@ class SlimRadixThemes(rx.plugins.RadixThemesPlugin):
         if result.returncode != 0:  # a failed trim must not ship a half-written stylesheet
             raise RuntimeError(f"trim_radix_css.mjs failed: {result.stderr.strip()}")
         logger.info(result.stdout.strip() or result.stderr.strip())
+
+
+# Reflex applies each state update from the server as an urgent React update: the billing page's
+# first data (its tables and cards mounting) rendered in one task of 150-200 ms on a phone-speed
+# CPU, and Lighthouse counted it as blocking time. Inside `startTransition` React renders it in
+# slices of a few milliseconds, between which the browser answers taps (bench/README.md).
+STATE_JS = "utils/state.js"
+_REACT_IMPORT = 'import { useCallback, useEffect, useRef, useState } from "react";'
+_DISPATCH = """        for (const substate in delta) {
+          dispatch[substate](delta[substate]);
+        }
+"""
+_TRANSITION_MARK = "startTransition(() => {  // rxportal"
+
+
+def updates_in_transitions(state_js: str) -> str:
+    """Reflex's utils/state.js with the server's state updates applied in a React transition."""
+    if _TRANSITION_MARK in state_js:
+        return state_js
+    if _REACT_IMPORT not in state_js or _DISPATCH not in state_js:
+        raise RuntimeError("Reflex's utils/state.js changed: update updates_in_transitions()")
+    state_js = state_js.replace(
+        _REACT_IMPORT, _REACT_IMPORT.replace("{ useCallback", "{ startTransition, useCallback"), 1)
+    return state_js.replace(_DISPATCH, f"""        {_TRANSITION_MARK}
+{_DISPATCH}        }});
+""", 1)
+
+
+class FrontendPatches(rx.plugins.Plugin):
+    """The patch above, applied to the frontend Reflex generates at every compile (it leaves an
+    already patched file as it is)."""
+
+    def pre_compile(self, **context):
+        context["add_modify_task"](STATE_JS, updates_in_transitions)
+

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from rxportal import frontend_build
 from rxportal.frontend_build import PORTAL_COLORS, radix_colors
 
@@ -60,3 +62,20 @@ def test_stylesheet_paths_are_radix_split_files(monkeypatch):
 
 def test_radix_namespace_is_not_put_on_every_page():
     assert frontend_build.SlimRadixThemes().get_frontend_dependencies() == ()
+
+
+def test_state_updates_are_applied_in_a_transition_once():
+    """The patch applies to the utils/state.js of the Reflex installed here (a Reflex upgrade
+    that changes the file fails the build, and this test, rather than silently losing it)."""
+    import reflex_base
+
+    from rxportal.frontend_build import updates_in_transitions
+
+    template = Path(reflex_base.__file__).parent / ".templates" / "web" / "utils" / "state.js"
+    patched = updates_in_transitions(template.read_text())
+    assert "import { startTransition, useCallback" in patched
+    handler = patched[patched.index('on("event"'):]
+    assert handler.index("startTransition(") < handler.index("dispatch[substate](")
+    assert updates_in_transitions(patched) == patched
+    with pytest.raises(RuntimeError):
+        updates_in_transitions("export const nothing = 1;")
