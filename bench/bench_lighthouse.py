@@ -8,6 +8,7 @@ remote-debugging port gets the customer's session cookie first, then Lighthouse 
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -18,11 +19,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import ROOT, login_tokens, record, running_portal, verdict  # noqa: E402
+from _common import PORT, ROOT, login_tokens, record, running_portal, verdict  # noqa: E402
 
 LIGHTHOUSE = ROOT / "tools" / "node_modules" / ".bin" / "lighthouse"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+FLAGS = ["--headless=new", "--no-sandbox", "--ignore-certificate-errors", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 BUDGET_SCORE = 90
 BUDGET_KB = 250
@@ -105,18 +106,40 @@ def _figures(report: dict, name: str, scores: list[int]) -> list[str]:
     ]
 
 
-def measure(variant: str) -> list[str]:
+@contextlib.contextmanager
+def _behind_nginx(folder: Path):
+    """deploy/nginx.conf in front of the app (TLS, HTTP/2), as production runs; the frontend is
+    built to reach the app through it. Yields the proxy's address."""
+    from tests.nginx_proxy import NginxProxy
+
+    folder.mkdir(parents=True, exist_ok=True)
+    proxy = NginxProxy(folder, PORT)
+    os.environ["RXPORTAL_API_URL"] = os.environ["RXPORTAL_PUBLIC_URL"] = proxy.url
+    try:
+        yield proxy
+    finally:
+        os.environ.pop("RXPORTAL_API_URL", None)
+        os.environ.pop("RXPORTAL_PUBLIC_URL", None)
+        proxy.stop()
+
+
+def measure(variant: str, proxied: bool = False) -> list[str]:
     rows = []
-    with running_portal("single") as portal, tempfile.TemporaryDirectory() as tmp:
+    with contextlib.ExitStack() as stack:
+        tmp = stack.enter_context(tempfile.TemporaryDirectory())
+        proxy = stack.enter_context(_behind_nginx(Path(tmp) / "nginx")) if proxied else None
+        portal = stack.enter_context(running_portal("single"))
+        url = proxy.start().url if proxy else portal.url
         token = login_tokens(1)[0]
         profile = Path(tmp) / "profile"
         chromium = _start_chromium(profile)
         try:
             for name, path in (("login", "/"), ("billing", "/billing")):
                 if name == "billing":  # logged in from here on (the login page would redirect)
-                    _set_cookie(portal.url, token)
-                report, scores = _median_run(f"{portal.url}{path}", Path(tmp) / f"{name}.json")
-                keep = ROOT / "test-artifacts" / f"lighthouse-{name}-{variant.split()[0]}.json"
+                    _set_cookie(url, token)
+                report, scores = _median_run(f"{url}{path}", Path(tmp) / f"{name}.json")
+                keep = ROOT / "test-artifacts" / f"lighthouse-{name}-{variant.split()[0]}"\
+                    f"{'-nginx' if proxied else ''}.json"
                 keep.parent.mkdir(exist_ok=True)
                 keep.write_text(json.dumps(report))
                 rows += [f"{variant}: {row}" for row in _figures(report, name, scores)]
@@ -131,7 +154,10 @@ def main() -> None:
     if not LIGHTHOUSE.exists():
         sys.exit("lighthouse is missing: run `make install` (tools/package.json)")
     configured = os.environ.get("RXPORTAL_RADIX_COLORS")
-    rows = measure(f"as configured ({'colours ' + configured if configured else 'trimmed Radix CSS'})")
+    label = f"as configured ({'colours ' + configured if configured else 'trimmed Radix CSS'})"
+    rows = measure(f"{label}, straight to the app (HTTP/1.1)")
+    rows += measure(f"{label}, behind deploy/nginx.conf (TLS, HTTP/2), as in production",
+                    proxied=True)
     if COMPARE_FULL_CSS:
         os.environ["RXPORTAL_RADIX_COLORS"] = "all"
         try:
