@@ -4,7 +4,7 @@ import os
 
 import reflex as rx
 
-from rxportal.frontend_build import SlimRadixThemes, FrontendPatches
+from rxportal.frontend_build import FrontendPatches, SlimRadixThemes
 
 
 def _respawn_failed_workers() -> None:
@@ -41,9 +41,9 @@ os.environ.setdefault("REFLEX_STATE_MANAGER_DISK_DEBOUNCE_SECONDS", "10")
 # reading it back from Redis and writing it again for each, and writes it back OPLOCK_HOLD_TIME
 # after it took it; another worker that needs it sooner asks for it (Reflex's opportunistic
 # lock). With it, 3 workers answer 95% of 200 customers' clicks within 54 ms (2 workers: 121
-# ms, against 302 without it); held 1 s instead of 5 s, within 166 ms (bench/README.md). The price: a killed worker, or Redis lost,
-# loses at most the last 5 s of a tab's page state, never what was saved in the database
-# (tests/e2e/failure).
+# ms, against 302 without it); held 1 s instead of 5 s, within 166 ms (bench/README.md). The
+# price: a killed worker, or Redis lost, loses at most the last 5 s of a tab's page state, never
+# what was saved in the database (tests/e2e/failure).
 OPLOCK_HOLD_TIME = "5s"
 if os.environ.get("REDIS_URL"):
     os.environ.setdefault("REFLEX_OPLOCK_ENABLED", "true")

@@ -37,7 +37,7 @@ class AuthFormState(SessionState):
             self.logo_url = branding.logo_url(session)
             self.login_message_html = branding.login_message(session, self.ui_lang)
             if self.session_token and auth.current_user(session, self.session_token):
-                return rx.redirect(self.after_login_address(), replace=True)
+                return rx.redirect(self._after_login_address(), replace=True)
 
     @rx.event
     def reload_login_message(self):
@@ -73,7 +73,7 @@ class AuthFormState(SessionState):
         self.device_token = result.device_token
         self.busy = False
         yield rx.redirect(FIRST_PASSWORD_ROUTE if result.must_change_password
-                          else self.after_login_address())
+                          else self._after_login_address())
 
     def _lookup(self, form: dict, action) -> bool:
         """Run a registration/recovery service call; True when it went through."""

@@ -169,7 +169,7 @@ class SessionState(rx.State):
         self.session_token = token
         self._logged_out = False
 
-    def after_login_address(self) -> str:
+    def _after_login_address(self) -> str:
         """Where a login (or a visit to the login page while logged in) leads."""
         requested = str(self.router.page.params.get("next", "") or "")
         return auth.return_address(requested, CUSTOMER_ROUTES, HOME_ROUTE)
