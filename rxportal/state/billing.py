@@ -9,6 +9,7 @@ import reflex as rx
 from rxportal import db
 from rxportal.services import billing as billing_view
 from rxportal.services import invoices, payments
+from rxportal.services.i18n import N_
 from rxportal.state.session import SessionState
 
 
@@ -408,31 +409,22 @@ class PayState(SessionState):
 
     @rx.event
     def remove_method(self, method_id: str):
-        if self.method_busy:
-            return
-        self.method_busy = True
-        self.methods_error = self.methods_notice = ""
-        yield
-        user = self.require_user()
-        if user is None:
-            self.method_busy = False
-            yield self._to_login()
-            return
-        try:
-            with db.session_scope() as session:
-                payments.remove_method(session, user.account_id, int(method_id),
-                                       actor_id=user.user_id)
-        except (payments.PaymentError, ValueError, TypeError) as problem:
-            self.methods_error = problem.text(self.ui_lang) if isinstance(
-                problem, payments.PaymentError) else self._("Not found.")
-            self.method_busy = False
-            return
-        self.methods_notice = self._("The payment method was removed.")
-        self.method_busy = False
-        self._load(user)
+        yield from self._change_methods(
+            lambda session, user: payments.remove_method(
+                session, user.account_id, int(method_id), actor_id=user.user_id),
+            N_("The payment method was removed."))
 
     @rx.event
     def set_autopay(self, method_id: str):
+        yield from self._change_methods(
+            lambda session, user: payments.set_autopay(
+                session, user.account_id, int(method_id) if method_id else None,
+                actor_id=user.user_id),
+            N_("Autopay will use this payment method.") if method_id else N_("Autopay is off."))
+
+    def _change_methods(self, change, notice: str):
+        """Remove a payment method or move autopay: `change(session, user)` does it for the
+        session's own account (the service refuses another account's method)."""
         if self.method_busy:
             return
         self.method_busy = True
@@ -445,15 +437,12 @@ class PayState(SessionState):
             return
         try:
             with db.session_scope() as session:
-                payments.set_autopay(session, user.account_id,
-                                     int(method_id) if method_id else None,
-                                     actor_id=user.user_id)
+                change(session, user)
         except (payments.PaymentError, ValueError, TypeError) as problem:
             self.methods_error = problem.text(self.ui_lang) if isinstance(
                 problem, payments.PaymentError) else self._("Not found.")
             self.method_busy = False
             return
-        self.methods_notice = self._("Autopay is off.") if not method_id else \
-            self._("Autopay will use this payment method.")
+        self.methods_notice = self._(notice)
         self.method_busy = False
         self._load(user)
