@@ -41,8 +41,11 @@ def _upstream(port: int, stop: threading.Event) -> threading.Thread:
     """A small aiohttp app standing in for the portal: a page and a websocket echo on /_event."""
     from aiohttp import WSMsgType, web
 
-    async def page(request):
-        return web.Response(text=f"proto={request.headers.get('X-Forwarded-Proto')}")
+    async def page(request):  # with the headers the portal adds to every answer
+        from rxportal.api import SECURITY_HEADERS
+
+        return web.Response(text=f"proto={request.headers.get('X-Forwarded-Proto')}",
+                            headers={k.decode(): v.decode() for k, v in SECURITY_HEADERS})
 
     async def folder(request):  # as Starlette does for a page folder, from the Host header
         raise web.HTTPTemporaryRedirect(f"http://{request.host}/billing/pay/")
@@ -94,8 +97,10 @@ def test_through_nginx_on_loopback(tmp_path, nginx_available):
         assert answer.read() == b"proto=https"
         headers = answer.headers
         assert "max-age=" in headers["Strict-Transport-Security"]
-        assert headers["X-Content-Type-Options"] == "nosniff"
-        assert headers["Referrer-Policy"]
+        # Sent by the app and by nginx: once each (a repeated value is read as a list).
+        assert headers.get_all("X-Content-Type-Options") == ["nosniff"]
+        assert headers.get_all("Referrer-Policy") == ["strict-origin-when-cross-origin"]
+        assert headers["X-Frame-Options"] == "DENY"  # the app's, passed through
         csp = headers["Content-Security-Policy"]
         assert "frame-ancestors 'none'" in csp and "https://js.stripe.com" in csp
         # Plain http is sent to https.
