@@ -67,7 +67,7 @@ def contracts_table() -> rx.Component:
             rx.table.body(rx.foreach(ContractsState.contract_rows, table_row)),
             variant="surface", class_name="w-full",
         ),
-        class_name="table-scroll w-full", display=DESKTOP,
+        class_name="table-scroll", display=DESKTOP,
     )
 
 

@@ -78,7 +78,9 @@ def test_after_logging_out_the_old_page_does_not_become_the_next_logins_destinat
     was on): that must not send the next customer of the tab back to that page."""
     import asyncio
 
+    from rxportal.services import auth
     from rxportal.state.auth import AuthFormState
+
     state = state_for(AuthFormState, session, "demo")
     parent = state.parent_state
     _on_page(state, "/usage")
@@ -87,8 +89,6 @@ def test_after_logging_out_the_old_page_does_not_become_the_next_logins_destinat
     # Logged in again, a session ended elsewhere (a password change in another tab) does lead
     # back to the page once logged in again.
     call(state, "login", {"username": "demo", "password": "correct-horse-demo"})
-    from rxportal.services import auth
-
     auth.logout(session, parent.session_token)
     session.commit()
     assert _redirect_path(call(parent, "check_login")) == "/?next=%2Fusage"
