@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Callable
 
 import reflex as rx
+from reflex.event import EventHandler
 
 from rxportal.components.forms import language_select
 from rxportal.components.i18n import t
@@ -211,12 +212,15 @@ def named_after(wrapped: Callable, page: Callable, name: str) -> Callable:
     return wrapped
 
 
-def template(route: str, title: str, on_load: list | None = None) -> Callable:
-    """Register a customer page: inside the layout, with the session checked on load."""
+def template(route: str, title: str, load: EventHandler | None = None) -> Callable:
+    """Register a customer page: inside the layout. Its on_load is `load`, a handler made with
+    `page_load` (which checks the login first, in the same event), or the login check alone."""
+    if load is not None and not getattr(load.fn, "opens_page", False):
+        raise TypeError(f"{route}: its load handler must be made with state.session.page_load")
 
     def decorator(page: Callable[[], rx.Component]) -> Callable[[], rx.Component]:
         @rx.page(route=route, title=page_tab_title(title),
-                 on_load=[SessionState.check_login, *(on_load or [])])
+                 on_load=[load or SessionState.check_login])
         def wrapped() -> rx.Component:
             return layout(page())
 

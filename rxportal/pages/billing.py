@@ -193,7 +193,7 @@ def invoices_section() -> rx.Component:
     )
 
 
-@template(route="/billing", title="Billing", on_load=[BillingState.load_billing])
+@template(route="/billing", title="Billing", load=BillingState.load_billing)
 def billing_page() -> rx.Component:
     return rx.vstack(
         page_title(t("Billing")),
@@ -391,7 +391,7 @@ def methods_card() -> rx.Component:
     )
 
 
-@template(route="/billing/pay", title="Make a payment", on_load=[PayState.load_pay])
+@template(route="/billing/pay", title="Make a payment", load=PayState.load_pay)
 def pay_page() -> rx.Component:
     return rx.vstack(
         rx.link(rx.hstack(rx.icon("arrow-left", size=16, aria_hidden="true"),

@@ -90,7 +90,7 @@ def contracts_cards() -> rx.Component:
                      display=PHONE, class_name="w-full", spacing="3")
 
 
-@template(route="/contracts", title="Contracts", on_load=[ContractsState.load_contracts])
+@template(route="/contracts", title="Contracts", load=ContractsState.load_contracts)
 def contracts_page() -> rx.Component:
     return rx.vstack(
         page_title(t("Contracts")),
@@ -219,7 +219,7 @@ def sign_content() -> rx.Component:
     )
 
 
-@template(route="/contracts/[id]/sign", title="Sign Contract", on_load=[SignState.load_sign])
+@template(route="/contracts/[id]/sign", title="Sign Contract", load=SignState.load_sign)
 def sign_page() -> rx.Component:
     return rx.cond(
         SignState.sign_found,

@@ -79,7 +79,7 @@ def password_form() -> rx.Component:
     )
 
 
-@template(route="/details", title="My Details", on_load=[DetailsState.load_details])
+@template(route="/details", title="My Details", load=DetailsState.load_details)
 def details_page() -> rx.Component:
     return rx.vstack(
         page_title(t("My Details")),

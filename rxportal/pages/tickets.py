@@ -188,7 +188,7 @@ def pager() -> rx.Component:
     )
 
 
-@template(route="/tickets", title="Support Tickets", on_load=[TicketsState.load_tickets])
+@template(route="/tickets", title="Support Tickets", load=TicketsState.load_tickets)
 def tickets_page() -> rx.Component:
     return rx.vstack(
         rx.hstack(page_title(t("Support Tickets")), rx.box(class_name="spacer"),
@@ -318,7 +318,7 @@ def not_found() -> rx.Component:
     )
 
 
-@template(route="/tickets/[id]", title="Support Ticket", on_load=[TicketState.load_ticket])
+@template(route="/tickets/[id]", title="Support Ticket", load=TicketState.load_ticket)
 def ticket_page() -> rx.Component:
     return rx.cond(
         ~TicketState.loaded,

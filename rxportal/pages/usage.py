@@ -258,7 +258,7 @@ def purchases() -> rx.Component:
     )
 
 
-@template(route="/usage", title="Data Usage", on_load=[UsageState.load_usage])
+@template(route="/usage", title="Data Usage", load=UsageState.load_usage)
 def usage_page() -> rx.Component:
     return rx.vstack(
         page_title(t("Data Usage")),

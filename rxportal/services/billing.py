@@ -155,6 +155,14 @@ def load_for_session(token: str, lang: str, tx_page: int = 0, inv_page: int = 0)
         return user, view(session, user.account_id, lang, tx_page, inv_page)
 
 
+def load_for_account(account_id: int, lang: str, tx_page: int = 0, inv_page: int = 0) -> dict:
+    """The billing view of an account whose session was just checked (the page's load)."""
+    from rxportal import db
+
+    with db.session_scope() as session:
+        return view(session, account_id, lang, tx_page, inv_page)
+
+
 def open_invoice_choices(session: Session, account_id: int, lang: str, limit: int = 50) -> list[dict]:
     """The open invoices a customer can choose to pay, oldest first."""
     account = session.get(Account, account_id)

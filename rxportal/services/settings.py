@@ -9,6 +9,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import event
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, select
 
 from rxportal.models import Setting, utcnow
@@ -50,24 +52,39 @@ def register(key: str, default: Any, secret: bool = False) -> None:
     SPECS.setdefault(key, SettingSpec(default, secret))
 
 
+# The stored settings, read once per database session: a page view asks for several of them
+# (the branding, the country for each amount, the page switches) and each read was a statement.
+_CACHE = "rxportal.settings"
+
+
+def _stored(session: Session) -> dict[str, str | None]:
+    stored = session.info.get(_CACHE)
+    if stored is None:
+        stored = dict(session.exec(select(Setting.key, Setting.value)).all())
+        session.info[_CACHE] = stored
+    return stored
+
+
+def _value(key: str, stored: dict[str, str | None]) -> Any:
+    raw = stored.get(key)
+    return SPECS[key].default if raw is None else json.loads(raw)
+
+
+@event.listens_for(OrmSession, "after_transaction_end")
+def _forget_stored(session: OrmSession, _transaction) -> None:
+    """A new transaction reads them again (another worker may have changed them)."""
+    session.info.pop(_CACHE, None)
+
+
 def get(session: Session, key: str) -> Any:
-    spec = SPECS[key]
-    row = session.get(Setting, key)
-    if row is None or row.value is None:
-        return spec.default
-    return json.loads(row.value)
+    if key not in SPECS:
+        raise KeyError(key)
+    return _value(key, _stored(session))
 
 
 def get_many(session: Session, keys: list[str] | None = None) -> dict[str, Any]:
-    keys = keys or list(SPECS)
-    stored = {
-        row.key: row.value
-        for row in session.exec(select(Setting).where(Setting.key.in_(keys)))
-    }
-    return {
-        key: json.loads(stored[key]) if stored.get(key) is not None else SPECS[key].default
-        for key in keys
-    }
+    stored = _stored(session)
+    return {key: _value(key, stored) for key in keys or list(SPECS)}
 
 
 def put(session: Session, key: str, value: Any) -> None:
@@ -77,6 +94,8 @@ def put(session: Session, key: str, value: Any) -> None:
     row.value = json.dumps(value)
     row.updated_at = utcnow()
     session.add(row)
+    if _CACHE in session.info:  # later reads in this session see the new value
+        session.info[_CACHE][key] = row.value
 
 
 def mask(value: str) -> str:

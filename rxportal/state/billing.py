@@ -10,7 +10,7 @@ from rxportal import db
 from rxportal.services import billing as billing_view
 from rxportal.services import invoices, payments
 from rxportal.services.i18n import N_
-from rxportal.state.session import SessionState
+from rxportal.state.session import SessionState, page_load
 
 
 # What the browser runs (assets/billing.js) to collect each method type with Stripe.js.
@@ -85,11 +85,17 @@ class BillingState(SessionState):
     def inv_page_label(self) -> str:
         return f"{self.inv_page + 1} / {self.inv_pages}"
 
-    def _refresh(self) -> bool:
-        user, data = billing_view.load_for_session(self.session_token, self.ui_lang,
-                                                   self.tx_page, self.inv_page)
+    def _refresh(self, user=None) -> bool:
+        """Read the page's data again; False when the session is gone. With `user` (the page's
+        load, which has just checked the session), the session is not read again."""
         if user is None:
-            return False
+            user, data = billing_view.load_for_session(self.session_token, self.ui_lang,
+                                                       self.tx_page, self.inv_page)
+            if user is None:
+                return False
+        else:
+            data = billing_view.load_for_account(user.account_id, self.ui_lang,
+                                                 self.tx_page, self.inv_page)
         # Only what changed since the last load is sent: coming back to the page, or clicking
         # again, usually costs no update at all.
         self._assign_changed(
@@ -100,9 +106,10 @@ class BillingState(SessionState):
         return True
 
     @rx.event
-    def load_billing(self):
+    @page_load(layout=False)  # the page's own read gives the layout's figures
+    def load_billing(self, user):
         self._assign_changed(billing_error="", tx_page=0, inv_page=0)
-        self._refresh()  # checks the session itself; check_login redirects when it is gone
+        self._refresh(user)
 
     @rx.event
     def change_page(self, table: str, step: int):
@@ -180,16 +187,14 @@ class PayState(SessionState):
             self.method_choice = "new"
 
     @rx.event
-    def load_pay(self):
+    @page_load()
+    def load_pay(self, user):
         self.pay_error = self.amount_error = self.invoices_error = self.notice = ""
         self.methods_error = self.methods_notice = ""
         self.busy = self.method_busy = False
         self.adding = ""
         self.attempt_id = payments.new_attempt_id()
         self.purpose = "invoices" if self.router.page.params.get("invoice") else "amount_due"
-        user = self.require_user()
-        if user is None:
-            return
         self.method_choice = ""
         self._load(user)
 

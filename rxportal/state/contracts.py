@@ -8,7 +8,7 @@ from rxportal import db
 from rxportal.components.signature_pad import read_script
 from rxportal.services import contracts, i18n
 from rxportal.services import settings as isp_settings
-from rxportal.state.session import SessionState
+from rxportal.state.session import SessionState, page_load
 
 PAD_ID = "signature_pad"
 # Sign reads these inputs (by id) and the pad in the browser, in one round trip.
@@ -43,12 +43,9 @@ class ContractsState(SessionState):
     contracts_error: str = ""
 
     @rx.event
-    def load_contracts(self):
+    @page_load()
+    def load_contracts(self, user):
         self.contracts_error = ""
-        user = self.require_user()
-        if user is None:
-            self.contract_rows = []
-            return
         with db.session_scope() as session:
             self.contracts_enabled = _enabled(session)
             if not self.contracts_enabled:
@@ -148,14 +145,11 @@ class SignState(SessionState):
         self._sign_hashes = {}
 
     @rx.event
-    def load_sign(self):
+    @page_load()
+    def load_sign(self, user):
         self.sign_errors, self.sign_notice = {}, ""
         self.sign_busy = False
         self.sign_loaded = False
-        user = self.require_user()
-        if user is None:
-            self._not_found()
-            return
         try:
             with db.session_scope() as session:
                 if not _enabled(session):

@@ -8,7 +8,7 @@ import reflex as rx
 from rxportal import db
 from rxportal.services import accounts, auth
 from rxportal.services import settings as isp_settings
-from rxportal.state.session import SessionState
+from rxportal.state.session import SessionState, page_load
 
 MAX_PHONE_ROWS = 10
 
@@ -36,13 +36,11 @@ class DetailsState(SessionState):
         self.form_version += 1
 
     @rx.event
-    def load_details(self):
+    @page_load()
+    def load_details(self, user):
         self.errors, self.details_notice = {}, ""
         self.password_errors, self.password_notice = {}, ""
         self.busy = False
-        user = self.require_user()
-        if user is None:
-            return
         with db.session_scope() as session:
             country = isp_settings.get(session, "country")
             self._show(accounts.get_details(session, user.account_id, country))

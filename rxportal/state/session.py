@@ -5,7 +5,9 @@ Security does not rest on a page guard: every handler that reads or changes acco
 """
 from __future__ import annotations
 
+import inspect
 import os
+from collections.abc import Callable
 from urllib.parse import urlencode
 
 import reflex as rx
@@ -20,6 +22,34 @@ FIRST_PASSWORD_ROUTE = "/set-password"
 HOME_ROUTE = "/billing"
 # The customer pages a login may return to (`?next=` on the login page).
 CUSTOMER_ROUTES = ("/billing", "/tickets", "/usage", "/contracts", "/details")
+
+
+def page_load(layout: bool = True) -> Callable:
+    """Make a customer page's on_load handler `load(self, user)`: the login check runs first, in
+    the same event, and `load` runs only for a logged-in customer, with that user. One event and
+    one read of the session per page view instead of two (check_login, then the page's handler:
+    bench/README.md). The page template accepts only handlers made this way."""
+
+    def decorate(load: Callable) -> Callable:
+        if inspect.iscoroutinefunction(load) or inspect.isasyncgenfunction(load):
+            raise TypeError(f"{load.__qualname__}: a page load handler is not async")
+        if inspect.isgeneratorfunction(load):
+            def handler(self):
+                user, leave = self._open_page(layout)
+                if user is None:
+                    yield leave
+                    return
+                yield from load(self, user)
+        else:
+            def handler(self):
+                user, leave = self._open_page(layout)
+                return leave if user is None else load(self, user)
+        for name in ("__name__", "__qualname__", "__doc__", "__module__"):
+            setattr(handler, name, getattr(load, name))
+        handler.opens_page = True
+        return handler
+
+    return decorate
 
 
 class SessionState(rx.State):
@@ -120,21 +150,29 @@ class SessionState(rx.State):
 
     @rx.event
     def check_login(self):
-        """on_load of every customer page: back to the login page unless logged in."""
+        """on_load of a customer page without a load handler of its own (see `page_load`)."""
+        return self._open_page()[1]
+
+    def _open_page(self, layout: bool = True):
+        """The check every customer page opens with: (the logged-in user, None), or (None, where
+        to go instead: the login page, or the first-password page). `layout=False` for a page
+        whose own read gives the layout's figures (billing)."""
         self._assign_changed(menu_open=False)
         with db.session_scope() as session:
             self._load_branding(session)
             user = auth.current_user(session, self.session_token) if self.session_token else None
             if user is None:
                 self._forget_user()
-                return self._to_login()
+                return None, self._to_login()
             if user.must_change_password:
-                return rx.redirect(FIRST_PASSWORD_ROUTE, replace=True)
+                return None, rx.redirect(FIRST_PASSWORD_ROUTE, replace=True)
             if not self.lang and user.language and user.language != self.ui_lang:
                 # Kept in the browser for its login page; not assigned when it changes nothing,
                 # since `lang` assigned resends every text that follows the language.
                 self.lang = user.language
-            self._load_layout(session, user)
+            if layout:
+                self._load_layout(session, user)
+        return user, None
 
     @rx.event
     def load_public(self):

@@ -12,7 +12,7 @@ import reflex as rx
 from rxportal import config, db
 from rxportal.services import i18n, tickets
 from rxportal.services import settings as isp_settings
-from rxportal.state.session import HOME_ROUTE, SessionState
+from rxportal.state.session import HOME_ROUTE, SessionState, page_load
 
 @dataclasses.dataclass
 class AttachmentRow:
@@ -171,14 +171,12 @@ class TicketsState(AttachmentMixin, SessionState):
         ])
 
     @rx.event
-    def load_tickets(self):
+    @page_load()
+    def load_tickets(self, user):
         self._assign_changed(notice="", errors={}, dialog_open=False)
         # Always sent: after a failed event the browser may still hold its busy = True, which
         # the server, not keeping a failed event's changes, does not have (see forms_ready).
         self.busy = False
-        user = self.require_user()
-        if user is None:
-            return
         if not self.show_tickets:  # the ISP turned the page off
             return rx.redirect(HOME_ROUTE, replace=True)
         self._assign_changed(page=1)
@@ -308,13 +306,11 @@ class TicketState(AttachmentMixin, SessionState):
         ]
 
     @rx.event
-    def load_ticket(self):
+    @page_load()
+    def load_ticket(self, user):
         self.notice, self.reply_error, self.attachment_error, self.busy = "", "", "", False
         self._clear_attachment()
         self.loaded = False
-        user = self.require_user()
-        if user is None:
-            return
         if not self.show_tickets:
             return rx.redirect(HOME_ROUTE, replace=True)
         self.reply_key = _new_key()

@@ -17,7 +17,7 @@ from rxportal.services import payments as billing_payments
 from rxportal.services import settings as isp_settings
 from rxportal.services.i18n import N_
 from rxportal.state.billing import register_collected_card
-from rxportal.state.session import HOME_ROUTE, SessionState
+from rxportal.state.session import HOME_ROUTE, SessionState, page_load
 
 BAR = "#3e63dd"
 BAR_OVER = "#e5484d"
@@ -236,16 +236,14 @@ class UsageState(SessionState):
         return bool(isp_settings.get(session, "page_usage"))
 
     @rx.event
-    def load_usage(self):
+    @page_load()
+    def load_usage(self, user):
         self.topoff_open, self.topoff_error, self.topoff_notice = False, "", ""
         self.busy = False
-        user = self.require_user()
-        if user is None or user.account_id != self._account_id:
+        if user.account_id != self._account_id:
             # Another login in this browser tab: never show the previous account's figures.
             self.reset()
             self._account_id = 0
-            if user is None:
-                return
             yield
         with db.session_scope() as session:
             if not self._enabled(session):

@@ -29,6 +29,7 @@ def dialog(session, username="demo"):
     from rxportal.state.usage import UsageState
 
     state = state_for(UsageState, session, username)
+    state.lang = "en"  # this browser chose English (demo2's own language is French)
     call(state, "load_usage")
     call(state, "open_topoff")
     call(state, "to_confirm")
