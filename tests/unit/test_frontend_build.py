@@ -79,3 +79,29 @@ def test_state_updates_are_applied_in_a_transition_once():
     assert updates_in_transitions(patched) == patched
     with pytest.raises(RuntimeError):
         updates_in_transitions("export const nothing = 1;")
+
+
+def test_built_pages_fetch_their_scripts_after_the_stylesheet(tmp_path):
+    """Every built page's module preloads are lowered, once; the stylesheet keeps its priority;
+    the compressed copies (made after this hook) are not touched."""
+    page = ('<head><link as="style" href="/assets/s.css" rel="preload"/>'
+            '<link rel="modulepreload" href="/assets/a.js"/>'
+            '<link rel="modulepreload" href="/assets/b.js"/></head>')
+    (tmp_path / "billing").mkdir()
+    (tmp_path / "billing.html").write_text(page)
+    (tmp_path / "billing" / "pay.html").write_text(page)
+    (tmp_path / "app.js").write_text('"<link rel=\\"modulepreload\\" href=\\""')
+    assert frontend_build.lower_module_preloads(tmp_path) == 2
+    for built in (tmp_path / "billing.html", tmp_path / "billing" / "pay.html"):
+        html = built.read_text()
+        assert html.count('rel="modulepreload" fetchpriority="low" href=') == 2
+        assert '<link as="style" href="/assets/s.css" rel="preload"/>' in html
+    assert frontend_build.lower_module_preloads(tmp_path) == 0  # already done: unchanged
+    assert "fetchpriority" not in (tmp_path / "app.js").read_text()
+
+
+def test_a_build_without_module_preloads_fails_loudly(tmp_path):
+    """React Router writing its preloads otherwise must not go unnoticed."""
+    (tmp_path / "index.html").write_text('<link rel="modulepreload" crossorigin href="/a.js"/>')
+    with pytest.raises(RuntimeError, match="module preloads changed"):
+        frontend_build.lower_module_preloads(tmp_path)
