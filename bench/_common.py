@@ -236,15 +236,15 @@ class Customer:
         at, delta = await self.wait_for(lambda d: answer_state in d, timeout)
         return at - started, delta
 
-    async def call_confirmed(self, name: str, path: str | None = None,
-                             timeout: float = 30) -> tuple[float, dict]:
+    async def call_confirmed(self, name: str, path: str | None = None, timeout: float = 30,
+                             payload: dict | None = None) -> tuple[float, dict]:
         """Send one event that may change nothing (the pages send only what changed, so a page
         whose data is as it was answers nothing), then the menu button, whose answer always
         comes: a tab's events are handled in order, so that answer means the first was done.
         Seconds until then (both events' work), and what came back meanwhile."""
         self._drain()
         started = time.perf_counter()
-        await self.sio.emit("event", self._event(name, {}, path), namespace=NAMESPACE)
+        await self.sio.emit("event", self._event(name, payload or {}, path), namespace=NAMESPACE)
         await self.sio.emit("event", self._event(f"{SESSION_STATE}.toggle_menu", {}, path),
                             namespace=NAMESPACE)
         seen: dict = {}
@@ -258,8 +258,8 @@ class Customer:
 
     async def navigate(self, path: str, timeout: float = 30) -> tuple[float, dict]:
         """Follow a link to `path` as the browser does (state.js `onLoadInternalEvent`): the
-        browser's stored vars, then `on_load_internal`, which runs the page's on_load chain
-        (check_login, then the page's load handler), whose end sets `is_hydrated` again (what
+        browser's stored vars, then `on_load_internal`, which runs the page's on_load handler (the
+        login check and the page's load in one event), whose end sets `is_hydrated` again (what
         the page's `data-hydrated` shows). Seconds until then; the page's own update comes
         before it, when its data changed since the last visit."""
         self._drain()
