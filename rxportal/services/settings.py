@@ -52,7 +52,7 @@ def register(key: str, default: Any, secret: bool = False) -> None:
     SPECS.setdefault(key, SettingSpec(default, secret))
 
 
-# The stored settings, read once per database session: a page view asks for several of them
+# The stored settings, read once per transaction: a page view asks for several of them
 # (the branding, the country for each amount, the page switches) and each read was a statement.
 _CACHE = "rxportal.settings"
 

@@ -44,6 +44,8 @@ def page_load(layout: bool = True) -> Callable:
             def handler(self):
                 user, leave = self._open_page(layout)
                 return leave if user is None else load(self, user)
+        # Not functools.wraps: Reflex reads a handler's signature for its arguments, and
+        # `__wrapped__` would show it load's (self, user).
         for name in ("__name__", "__qualname__", "__doc__", "__module__"):
             setattr(handler, name, getattr(load, name))
         handler.opens_page = True
