@@ -44,6 +44,13 @@ def register_collected_card(result, user, save: bool, lang: str) -> tuple[int | 
         return None, problem.text(lang)
 
 
+def layout_figures(user, data: dict) -> dict:
+    """The layout's figures (SessionState) from the billing view's read, which has them: the
+    billing pages do not read the account and the ledger a second time for the layout."""
+    return {"username": user.username, "account_name": data["account_name"],
+            "amount_due_text": data["amount_due"]}
+
+
 # What the billing view (services/billing.py) gives the page, by the names of its vars.
 PAGE_KEYS = ("amount_due", "open_invoices", "total_balance", "next_cycle_amount",
              "next_billing_date", "period_start", "has_cap", "cap", "usage_used",
@@ -98,11 +105,8 @@ class BillingState(SessionState):
                                                  self.tx_page, self.inv_page)
         # Only what changed since the last load is sent: coming back to the page, or clicking
         # again, usually costs no update at all.
-        self._assign_changed(
-            username=user.username, account_name=data["account_name"],
-            amount_due_text=data["amount_due"],  # the layout's figure, from the same read
-            loaded=True,
-            **{key: data[key] for key in PAGE_KEYS})
+        self._assign_changed(**layout_figures(user, data), loaded=True,
+                             **{key: data[key] for key in PAGE_KEYS})
         return True
 
     @rx.event
@@ -174,7 +178,7 @@ class PayState(SessionState):
             data = billing_view.view(session, user.account_id, self.ui_lang)
             self.choices = billing_view.open_invoice_choices(session, user.account_id,
                                                              self.ui_lang)
-            self._load_layout(session, user)
+        self._assign_changed(**layout_figures(user, data))
         self.amount_due = data["amount_due"]
         self.amount_due_minor = data["amount_due_minor"]
         self.bank_kind = data["bank_kind"]
@@ -187,7 +191,7 @@ class PayState(SessionState):
             self.method_choice = "new"
 
     @rx.event
-    @page_load()
+    @page_load(layout=False)  # `_load` gives the layout's figures from the page's own read
     def load_pay(self, user):
         self.pay_error = self.amount_error = self.invoices_error = self.notice = ""
         self.methods_error = self.methods_notice = ""

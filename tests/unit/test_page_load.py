@@ -80,15 +80,17 @@ def test_a_customer_who_must_change_the_password_goes_there_first(session, demo)
     assert not state.loaded and state.invoices == []
 
 
-def test_the_billing_page_gives_the_layouts_figures_from_its_own_read(session, demo):
+@pytest.mark.parametrize("state_name, handler", [("BillingState", "load_billing"),
+                                                  ("PayState", "load_pay")])
+def test_the_billing_pages_give_the_layouts_figures_from_their_own_read(
+        state_name, handler, session, demo):
     """`page_load(layout=False)`: the amount due in the layout comes from the page's read."""
-    from rxportal.state.billing import BillingState
+    from rxportal.state import billing
 
-    state = state_for(BillingState, session, "demo")
-    call(state, "load_billing")
-    assert state.loaded and state.username == "demo"
+    state = state_for(getattr(billing, state_name), session, "demo2")
+    call(state, handler)
+    assert state.username == "demo2" and state.account_name == demo["demo2"].name
     assert state.amount_due_text == state.amount_due != ""
-    assert state.account_name == demo["demo"].name
 
 
 def test_a_page_whose_load_does_not_check_the_login_is_refused():
