@@ -93,3 +93,19 @@ def test_pickle_of_a_state_tree_stays_loadable(session, demo):
     call(billing, "load_billing")
     schema, loaded = pickle.loads(billing._serialize())
     assert loaded.invoices == billing.invoices and loaded.amount_due == billing.amount_due
+
+
+def test_the_usage_chart_carries_no_plotly_template(session, demo):
+    """Reflex computes the chart for every new tab, on every page: plotly's default template
+    made that 15-18 ms of CPU and 6 KB of JSON (bench/README.md)."""
+    import plotly.io as pio
+
+    from rxportal.state.usage import UsageState
+
+    usage = substate(logged_in_tree(session), UsageState)
+    empty_tab = pio.to_json(usage.chart)  # what a tab that never opened the usage page gets
+    assert "colorway" not in empty_tab and len(empty_tab) < 1_000
+    call(usage, "load_usage")
+    shown = usage.chart.to_plotly_json()
+    assert len(shown["data"][0]["x"]) == 12
+    assert not shown["layout"]["template"].get("layout")
