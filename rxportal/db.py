@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
@@ -37,9 +38,22 @@ def get_engine() -> Engine:
     return engine_for(config.get().database_url)
 
 
+# The session of the `one_transaction()` block being run, if any.
+_block_session: ContextVar[Session | None] = ContextVar("rxportal_block_session", default=None)
+
+
 @contextlib.contextmanager
 def session_scope() -> Iterator[Session]:
-    """A session that commits on success and rolls back on error."""
+    """A session that commits on success and rolls back on error. Inside `one_transaction()`,
+    the block's session: the block commits, and an error here rolls the block back."""
+    block = _block_session.get()
+    if block is not None:
+        try:
+            yield block
+        except BaseException:
+            block.rollback()  # nothing this part wrote is kept, even if the caller goes on
+            raise
+        return
     with Session(get_engine(), expire_on_commit=False) as session:
         try:
             yield session
@@ -47,3 +61,21 @@ def session_scope() -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+@contextlib.contextmanager
+def one_transaction() -> Iterator[Session]:
+    """Every `session_scope()` in this block is one session and one transaction: a page load
+    (the login check, then the page's reads) takes one connection from the pool and one
+    BEGIN ... COMMIT, not one per part. On PostgreSQL each part cost four round trips of its
+    own (the pool's ping, BEGIN, the ISP's settings, COMMIT; bench/README.md)."""
+    if _block_session.get() is not None:
+        with session_scope() as session:
+            yield session
+        return
+    with session_scope() as session:
+        token = _block_session.set(session)
+        try:
+            yield session
+        finally:
+            _block_session.reset(token)

@@ -28,7 +28,8 @@ def page_load(layout: bool = True) -> Callable:
     """Make a customer page's on_load handler `load(self, user)`: the login check runs first, in
     the same event, and `load` runs only for a logged-in customer, with that user. One event and
     one read of the session per page view instead of two (check_login, then the page's handler:
-    bench/README.md). The page template accepts only handlers made this way."""
+    bench/README.md), and, for a plain (not generator) handler, one database transaction for
+    both. The page template accepts only handlers made this way."""
 
     def decorate(load: Callable) -> Callable:
         if inspect.iscoroutinefunction(load) or inspect.isasyncgenfunction(load):
@@ -42,8 +43,9 @@ def page_load(layout: bool = True) -> Callable:
                 yield from load(self, user)
         else:
             def handler(self):
-                user, leave = self._open_page(layout)
-                return leave if user is None else load(self, user)
+                with db.one_transaction():  # not across a generator's yields, above
+                    user, leave = self._open_page(layout)
+                    return leave if user is None else load(self, user)
         # Not functools.wraps: Reflex reads a handler's signature for its arguments, and
         # `__wrapped__` would show it load's (self, user).
         for name in ("__name__", "__qualname__", "__doc__", "__module__"):

@@ -109,3 +109,40 @@ def test_a_page_load_handler_is_not_async():
 
     with pytest.raises(TypeError, match="not async"):
         page_load()(load)
+
+
+@pytest.mark.parametrize("state_name, handler", [("billing.BillingState", "load_billing"),
+                                                  ("tickets.TicketsState", "load_tickets"),
+                                                  ("details.DetailsState", "load_details")])
+def test_a_page_load_is_one_database_transaction(state_name, handler, session, demo):
+    """The login check and the page's reads share one transaction (db.one_transaction): on
+    PostgreSQL each transaction of its own cost four round trips more (bench/README.md)."""
+    import importlib
+
+    from sqlalchemy import event
+
+    from rxportal import db
+
+    module, name = state_name.split(".")
+    state = state_for(getattr(importlib.import_module(f"rxportal.state.{module}"), name),
+                      session, "demo")
+    begun: list[int] = []
+    settings_reads: list[str] = []
+    engine = db.get_engine()
+
+    def begin(_conn):
+        begun.append(1)
+
+    def statement(_conn, _cursor, text, *_):
+        if "FROM setting" in text:
+            settings_reads.append(text)
+
+    event.listen(engine, "begin", begin)
+    event.listen(engine, "before_cursor_execute", statement)
+    try:
+        call(state, handler)
+    finally:
+        event.remove(engine, "begin", begin)
+        event.remove(engine, "before_cursor_execute", statement)
+    assert state.username == "demo"  # the page loaded, logged in
+    assert len(begun) == 1 and len(settings_reads) == 1
