@@ -92,38 +92,31 @@ class BillingState(SessionState):
     def inv_page_label(self) -> str:
         return f"{self.inv_page + 1} / {self.inv_pages}"
 
-    def _refresh(self, user=None) -> bool:
-        """Read the page's data again; False when the session is gone. With `user` (the page's
-        load, which has just checked the session), the session is not read again."""
-        if user is None:
-            user, data = billing_view.load_for_session(self.session_token, self.ui_lang,
-                                                       self.tx_page, self.inv_page)
-            if user is None:
-                return False
-        else:
-            data = billing_view.load_for_account(user.account_id, self.ui_lang,
-                                                 self.tx_page, self.inv_page)
-        # Only what changed since the last load is sent: coming back to the page, or clicking
-        # again, usually costs no update at all.
-        self._assign_changed(**layout_figures(user, data), loaded=True,
-                             **{key: data[key] for key in PAGE_KEYS})
-        return True
-
     @rx.event
     @page_load(layout=False)  # the page's own read gives the layout's figures
     def load_billing(self, user):
         self._assign_changed(billing_error="", tx_page=0, inv_page=0)
-        self._refresh(user)
+        data = billing_view.load_for_account(user.account_id, self.ui_lang)
+        # Only what changed since the last load is sent: coming back to the page usually costs
+        # no update at all.
+        self._assign_changed(**layout_figures(user, data), loaded=True,
+                             **{key: data[key] for key in PAGE_KEYS})
 
     @rx.event
     def change_page(self, table: str, step: int):
-        step = 1 if int(step) > 0 else -1
-        if table == "transactions":
-            self.tx_page = max(0, min(self.tx_pages - 1, self.tx_page + step))
-        else:
-            self.inv_page = max(0, min(self.inv_pages - 1, self.inv_page + step))
-        if not self._refresh():
+        """Previous / next page of one table: only that table is read again (its count too,
+        so a page that no longer exists becomes the last one)."""
+        table = "transactions" if table == "transactions" else "invoices"
+        try:
+            step = 1 if int(step) > 0 else -1
+        except (TypeError, ValueError):  # not from the page's buttons
+            return None
+        page = (self.tx_page if table == "transactions" else self.inv_page) + step
+        user, data = billing_view.table_for_session(self.session_token, self.ui_lang, table,
+                                                    max(0, page))
+        if user is None:
             return self._to_login()
+        self._assign_changed(**{key: data[key] for key in PAGE_KEYS if key in data})
 
     @rx.event
     def download_invoice(self, invoice_id: str):
