@@ -74,7 +74,9 @@ class SlimRadixThemes(rx.plugins.RadixThemesPlugin):
 # Reflex applies each state update from the server as an urgent React update: the billing page's
 # first data (its tables and cards mounting) rendered in one task of 150-200 ms on a phone-speed
 # CPU, and Lighthouse counted it as blocking time. Inside `startTransition` React renders it in
-# slices of a few milliseconds, between which the browser answers taps (bench/README.md).
+# slices of a few milliseconds, between which the browser answers taps (bench/README.md) — once
+# the substates are read through React state (`state_reads_in_transitions` below): until
+# 2026-12-02 they were read from an external store, which React renders synchronously anyway.
 STATE_JS = "utils/state.js"
 _REACT_IMPORT = 'import { useCallback, useEffect, useRef, useState } from "react";'
 _DISPATCH = """        for (const substate in delta) {
@@ -95,6 +97,64 @@ def updates_in_transitions(state_js: str) -> str:
     return state_js.replace(_DISPATCH, f"""        {_TRANSITION_MARK}
 {_DISPATCH}        }});
 """, 1)
+
+
+# Reflex 0.10.1 reads each substate with `useSyncExternalStore`, and React renders every change of
+# such a store synchronously, transition or not: the billing page's data (its tables and cards
+# mounting) rendered and committed in one task of 70-110 ms unthrottled (280-440 ms on
+# Lighthouse's phone CPU), run from a microtask after the websocket message (CPU profile,
+# bench/README.md). Subscribed with state and an effect instead, the update made inside the
+# transition above is a transition update: React renders it in slices and the browser answers
+# taps between them. The deltas of one message are set in one transition, so the substates
+# still change together.
+CONTEXT_REGISTRY_JS = "utils/context-registry.js"
+_EXTERNAL_STORE_IMPORT = """import {
+  createContext,
+  useContext,
+  useMemo,
+  useSyncExternalStore,
+} from "react";"""
+_EXTERNAL_STORE_READ = """export function useStateContext(name) {
+  const store = useContext(StateStoreContext);
+  const [subscribe, getSnapshot] = useMemo(
+    () => [
+      (listener) => store.subscribe(name, listener),
+      () => store.getSnapshot(name) ?? app.initialState?.[name],
+    ],
+    [store, name],
+  );
+  return useSyncExternalStore(subscribe, getSnapshot, getSnapshot);
+}"""
+_STATE_READ_MARK = "// rxportal: read in transitions"
+_STATE_READ = f"""export function useStateContext(name) {{  {_STATE_READ_MARK}
+  const store = useContext(StateStoreContext);
+  const read = () => store.getSnapshot(name) ?? app.initialState?.[name];
+  const [value, setValue] = useState(read);
+  useEffect(() => {{
+    const listener = () => setValue(store.getSnapshot(name) ?? app.initialState?.[name]);
+    const unsubscribe = store.subscribe(name, listener);
+    listener();  // a change between the first render and this subscription
+    return unsubscribe;
+  }}, [store, name]);
+  return value;
+}}"""
+
+
+def state_reads_in_transitions(registry_js: str) -> str:
+    """Reflex's utils/context-registry.js with substates read through state, not an external
+    store (idempotent)."""
+    if _STATE_READ_MARK in registry_js:
+        return registry_js
+    if _EXTERNAL_STORE_IMPORT not in registry_js or _EXTERNAL_STORE_READ not in registry_js:
+        raise RuntimeError(
+            "Reflex's utils/context-registry.js changed: update state_reads_in_transitions()")
+    registry_js = registry_js.replace(_EXTERNAL_STORE_IMPORT, """import {
+  createContext,
+  useContext,
+  useEffect,
+  useState,
+} from "react";""", 1)
+    return registry_js.replace(_EXTERNAL_STORE_READ, _STATE_READ, 1)
 
 
 # Each prerendered page shows its content from its HTML and stylesheet alone; its 20-30 scripts
@@ -132,6 +192,7 @@ class FrontendPatches(rx.plugins.Plugin):
 
     def pre_compile(self, **context):
         context["add_modify_task"](STATE_JS, updates_in_transitions)
+        context["add_modify_task"](CONTEXT_REGISTRY_JS, state_reads_in_transitions)
 
     def post_build(self, **context):
         # Before Reflex compresses the build (the .gz/.br files are made from these).

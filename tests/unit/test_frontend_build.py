@@ -81,6 +81,28 @@ def test_state_updates_are_applied_in_a_transition_once():
         updates_in_transitions("export const nothing = 1;")
 
 
+def test_substates_are_read_through_state_so_transitions_apply_once():
+    """React renders a change of a `useSyncExternalStore` store synchronously, transition or
+    not: the patched utils/context-registry.js of the Reflex installed here subscribes with
+    state and an effect (a Reflex upgrade that changes the file fails the build and this test)."""
+    import reflex_base
+
+    from rxportal.frontend_build import state_reads_in_transitions
+
+    template = (Path(reflex_base.__file__).parent / ".templates" / "web" / "utils"
+                / "context-registry.js")
+    original = template.read_text()
+    assert "useSyncExternalStore(subscribe" in original
+    patched = state_reads_in_transitions(original)
+    assert "useSyncExternalStore" not in patched
+    hook = patched[patched.index("export function useStateContext"):]
+    hook = hook[:hook.index("\n}\n")]
+    assert "useState(" in hook and "store.subscribe(name" in hook and "return unsubscribe" in hook
+    assert state_reads_in_transitions(patched) == patched
+    with pytest.raises(RuntimeError):
+        state_reads_in_transitions("export const nothing = 1;")
+
+
 def test_built_pages_fetch_their_scripts_after_the_stylesheet(tmp_path):
     """Every built page's module preloads are lowered, once; the stylesheet keeps its priority;
     the compressed copies (made after this hook) are not touched."""
