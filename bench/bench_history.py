@@ -1,6 +1,6 @@
 """Page data load versus history size: the billing page's load handler through the service layer
-(`billing.load_for_session`, exactly what `BillingState.load_billing` calls: re-check the session,
-figures, the first page of transactions and invoices, saved methods), the tickets page's list
+(`billing.load_for_session`, the work `BillingState.load_billing` does in its one transaction:
+re-check the session, figures, the first page of transactions and invoices, saved methods), the tickets page's list
 (`tickets.list_tickets`, first page) and the usage page's reads (current period, twelve periods of
 history), for a customer with 10 invoices (≈20 transactions), 10 tickets and 10 usage periods and
 one with 10,000 of each, both in the same database. Budget: the big one at most 1.5 times the

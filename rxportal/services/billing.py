@@ -174,7 +174,9 @@ def _usage_summary(session: Session, account_id: int, lang: str, country: str, t
 
 
 def load_for_session(token: str, lang: str, tx_page: int = 0, inv_page: int = 0):
-    """What BillingState.load_billing does: check the session, then read the page's data.
+    """The billing page's load through the service layer: check the session, then read the
+    page's data, in one session (BillingState.load_billing does the same work through
+    `page_load` and `load_for_account`; the benches time this one).
     (user, view) or (None, None) when the session is not valid."""
     from rxportal import db
     from rxportal.services import auth
