@@ -173,11 +173,9 @@ def _usage_summary(session: Session, account_id: int, lang: str, country: str, t
     return summary(session, account_id, lang, country, today, known_cap=cap) if summary else None
 
 
-def load_for_session(token: str, lang: str, tx_page: int = 0, inv_page: int = 0):
-    """The billing page's load through the service layer: check the session, then read the
-    page's data, in one session (BillingState.load_billing does the same work through
-    `page_load` and `load_for_account`; the benches time this one).
-    (user, view) or (None, None) when the session is not valid."""
+def _for_session(token: str, read):
+    """(user, read(session, user)) for a live session token, in one session; (None, None)
+    otherwise."""
     from rxportal import db
     from rxportal.services import auth
 
@@ -187,22 +185,21 @@ def load_for_session(token: str, lang: str, tx_page: int = 0, inv_page: int = 0)
         user = auth.current_user(session, token)
         if user is None:
             return None, None
-        return user, view(session, user.account_id, lang, tx_page, inv_page)
+        return user, read(session, user)
+
+
+def load_for_session(token: str, lang: str, tx_page: int = 0, inv_page: int = 0):
+    """The billing page's load through the service layer: check the session, then read the
+    page's data, in one session (BillingState.load_billing does the same work through
+    `page_load` and `load_for_account`; the benches time this one)."""
+    return _for_session(token, lambda session, user: view(session, user.account_id, lang,
+                                                          tx_page, inv_page))
 
 
 def table_for_session(token: str, lang: str, table: str, page: int):
-    """A table's previous / next page: check the session, then read that page only.
-    (user, page) or (None, None) when the session is not valid."""
-    from rxportal import db
-    from rxportal.services import auth
-
-    if not token:
-        return None, None
-    with db.session_scope() as session:
-        user = auth.current_user(session, token)
-        if user is None:
-            return None, None
-        return user, table_page(session, user.account_id, lang, table, page)
+    """A table's previous / next page: check the session, then read that page only."""
+    return _for_session(token, lambda session, user: table_page(session, user.account_id,
+                                                                lang, table, page))
 
 
 def load_for_account(account_id: int, lang: str, tx_page: int = 0, inv_page: int = 0) -> dict:

@@ -97,3 +97,22 @@ def test_a_logged_out_tab_goes_to_the_login_page(session, demo):
     session.commit()
     result = call(state, "change_page", "transactions", 1)
     assert "redirect" in str(result).lower()
+
+
+@pytest.mark.parametrize("token", ["", "not-a-session", "<script>", "x" * 500])
+def test_the_billing_reads_refuse_a_token_that_is_not_a_live_session(session, demo, token):
+    from rxportal.services import billing
+
+    assert billing.load_for_session(token, "en") == (None, None)
+    assert billing.table_for_session(token, "en", "transactions", 1) == (None, None)
+
+
+def test_the_billing_reads_of_a_live_session_are_its_own_accounts(session, demo):
+    from rxportal.services import auth, billing
+
+    token = auth.login(session, "demo2", "correct-horse-demo").token
+    session.commit()
+    user, view = billing.load_for_session(token, "en")
+    assert user.username == "demo2" and view["account_name"] == demo["demo2"].name
+    _, table = billing.table_for_session(token, "en", "invoices", 0)
+    assert table["invoices"] == view["invoices"]
