@@ -13,7 +13,7 @@ from rxportal.models.base import utcnow
 __all__ = [
     "Account", "AccountPhone", "PortalUser", "UserSession", "AuthToken", "LoginAttempt",
     "Plan", "AccountService", "Invoice", "InvoiceLine", "Transaction", "Setting",
-    "OutboxMail", "AuditLog",
+    "OutboxMail", "AuditLog", "AccountStamp",
 ]
 
 
@@ -152,6 +152,15 @@ class Setting(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=64)
     value: Optional[str] = Field(default=None, sa_column=Column(Text))
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class AccountStamp(SQLModel, table=True):
+    """A counter that database triggers raise on every write to what an account's pages show
+    (account_id 0: what every account's pages share, such as settings and plans). A page whose
+    stamp is as it was when the tab loaded it need not be read again (services/change_stamps.py;
+    the triggers are in migration 0012)."""
+    account_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    version: int = Field(default=0)
 
 
 class OutboxMail(SQLModel, table=True):

@@ -95,12 +95,16 @@ class BillingState(SessionState):
     @rx.event
     @page_load(layout=False)  # the page's own read gives the layout's figures
     def load_billing(self, user):
-        self._assign_changed(billing_error="", tx_page=0, inv_page=0)
+        self._assign_changed(billing_error="")
+        if self.loaded and self._unchanged(user, "billing", self.tx_page, self.inv_page):
+            return  # nothing it shows changed since this tab read it
+        self._assign_changed(tx_page=0, inv_page=0)
         data = billing_view.load_for_account(user.account_id, self.ui_lang)
         # Only what changed since the last load is sent: coming back to the page usually costs
         # no update at all.
         self._assign_changed(**layout_figures(user, data), loaded=True,
                              **{key: data[key] for key in PAGE_KEYS})
+        self._mark_read(user, "billing", 0, 0)
 
     @rx.event
     def change_page(self, table: str, step: int):

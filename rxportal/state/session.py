@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 import reflex as rx
 
 from rxportal import db
-from rxportal.services import auth, i18n, ledger, passwords
+from rxportal.services import auth, change_stamps, i18n, ledger, passwords
 from rxportal.services import settings as isp_settings
 
 SESSION_COOKIE = "rxportal_session"
@@ -84,6 +84,11 @@ class SessionState(rx.State):
     # This tab logged out: its old page's on_load may still run after (Reflex hydrates the route
     # it was on), and must not make the next login return there (see `_login_address`).
     _logged_out: bool = False
+    # What this tab's pages show was read at: page -> its `_read_key` then. A page whose key is
+    # the same now shows what the database holds and is not read again (bench/README.md).
+    _read_at: dict[str, tuple] = {}
+    # The account's data version, read by the login check of the page being opened.
+    _version_now: int = -1
 
     def _is_repeat(self, action: str, form: dict, window_seconds: float = 5.0) -> bool:
         import hashlib
@@ -174,9 +179,30 @@ class SessionState(rx.State):
                 # Kept in the browser for its login page; not assigned when it changes nothing,
                 # since `lang` assigned resends every text that follows the language.
                 self.lang = user.language
-            if layout:
+            self._assign_changed(_version_now=change_stamps.version(session, user.account_id))
+            if layout and not self._unchanged(user, "layout"):
                 self._load_layout(session, user)
+                self._mark_read(user, "layout")
         return user, None
+
+    def _read_key(self, user: auth.CurrentUser, *params) -> tuple:
+        """Everything a page's data depends on: the account and its data version (which every
+        write to it changes: services/change_stamps.py), the day, the language, and the page's
+        own parameters (its table pages, filters)."""
+        from datetime import date
+
+        return (user.account_id, self._version_now, date.today().isoformat(), self.ui_lang,
+                *params)
+
+    def _unchanged(self, user: auth.CurrentUser, page: str, *params) -> bool:
+        """True when this tab read `page` with these parameters at the data version the login
+        check has just read: what it shows is what a new read would give."""
+        return self._version_now >= 0 and self._read_at.get(page) == self._read_key(user, *params)
+
+    def _mark_read(self, user: auth.CurrentUser, page: str, *params) -> None:
+        """After `page` was read with these parameters (never before: a read that fails must be
+        made again)."""
+        self._read_at = {**self._read_at, page: self._read_key(user, *params)}
 
     @rx.event
     def load_public(self):
@@ -217,6 +243,8 @@ class SessionState(rx.State):
         return auth.return_address(requested, CUSTOMER_ROUTES, HOME_ROUTE)
 
     def _forget_user(self) -> None:
+        self._read_at = {}
+        self._version_now = -1
         self.username = ""
         self.account_name = ""
         self.amount_due_text = ""

@@ -179,8 +179,11 @@ class TicketsState(AttachmentMixin, SessionState):
         self.busy = False
         if not self.show_tickets:  # the ISP turned the page off
             return rx.redirect(HOME_ROUTE, replace=True)
+        if self.rows_loaded and self._unchanged(user, "tickets", self.page, self.status_filter):
+            return  # nothing it shows changed since this tab read it
         self._assign_changed(page=1)
         self._load_rows(user.account_id)
+        self._mark_read(user, "tickets", self.page, self.status_filter)
 
     @rx.event
     def set_status_filter(self, value: str):

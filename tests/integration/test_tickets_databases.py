@@ -1,5 +1,6 @@
 """Tickets on the real PostgreSQL and MariaDB this machine runs: migrations, a large mail
 (MEDIUMTEXT / LONGBLOB on MariaDB), attachments, the idempotent create and the list."""
+import contextlib
 import uuid
 
 import pytest
@@ -13,23 +14,33 @@ SERVERS = {
 }
 
 
-@pytest.fixture(params=sorted(SERVERS))
-def server_url(request, monkeypatch, data_dir):
-    admin_url, url_pattern = SERVERS[request.param]
+@contextlib.contextmanager
+def new_database(kind: str, monkeypatch):
+    """A new database on this machine's server of that kind, DATABASE_URL pointing at it,
+    dropped after."""
+    admin_url, url_pattern = SERVERS[kind]
     name = f"rxportal_tickets_{uuid.uuid4().hex[:10]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    quote = '"' if request.param == "postgresql" else "`"
+    quote = '"' if kind == "postgresql" else "`"
     with admin.connect() as connection:
         connection.execute(text(f"CREATE DATABASE {quote}{name}{quote}"))
     url = url_pattern.format(name=name)
     monkeypatch.setenv("DATABASE_URL", url)
-    yield url
-    from rxportal import db
+    try:
+        yield url
+    finally:
+        from rxportal import db
 
-    db.engine_for(url).dispose()
-    with admin.connect() as connection:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {quote}{name}{quote}"))
-    admin.dispose()
+        db.engine_for(url).dispose()
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS {quote}{name}{quote}"))
+        admin.dispose()
+
+
+@pytest.fixture(params=sorted(SERVERS))
+def server_url(request, monkeypatch, data_dir):
+    with new_database(request.param, monkeypatch) as url:
+        yield url
 
 
 def test_tickets_and_a_large_mail_on_the_server(server_url):

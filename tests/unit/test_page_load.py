@@ -146,3 +146,96 @@ def test_a_page_load_is_one_database_transaction(state_name, handler, session, d
         event.remove(engine, "before_cursor_execute", statement)
     assert state.username == "demo"  # the page loaded, logged in
     assert len(begun) == 1 and len(settings_reads) == 1
+
+
+def _statements_during(fn) -> list[str]:
+    from sqlalchemy import event
+
+    from rxportal import db
+
+    seen: list[str] = []
+    engine = db.get_engine()
+
+    def statement(_conn, _cursor, text, *_):
+        seen.append(text)
+
+    event.listen(engine, "before_cursor_execute", statement)
+    try:
+        fn()
+    finally:
+        event.remove(engine, "before_cursor_execute", statement)
+    return seen
+
+
+@pytest.mark.parametrize("state_name, handler, shown", [
+    ("billing.BillingState", "load_billing", lambda s: s.total_balance),
+    ("tickets.TicketsState", "load_tickets", lambda s: [r["subject"] for r in s.rows])])
+def test_a_page_is_read_again_only_after_a_write_to_what_it_shows(state_name, handler, shown,
+                                                                  session, demo):
+    """Coming back to a page whose account had no write since this tab read it costs the
+    login check and the account's version (services/change_stamps.py), not the page's reads;
+    any write to the account (here by another connection, as the job worker or a staff member
+    would) makes the next load read and show it."""
+    import importlib
+    from datetime import datetime, timezone
+
+    from rxportal import db
+    from rxportal.models import Transaction
+    from rxportal.models.tickets import Ticket
+
+    module, name = state_name.split(".")
+    state = state_for(getattr(importlib.import_module(f"rxportal.state.{module}"), name),
+                      session, "demo")
+    first = _statements_during(lambda: call(state, handler))
+    before = shown(state)
+    again = _statements_during(lambda: call(state, handler))
+    assert len(again) <= 4 < len(first)  # settings, session, version (and the session's touch)
+    assert not [s for s in again if "FROM invoice" in s or "FROM ticket" in s]
+    assert shown(state) == before
+
+    with db.session_scope() as other:
+        account_id = demo["demo"].id
+        other.add(Transaction(account_id=account_id, kind="credit", description="Goodwill",
+                              amount_minor=-1000, currency="USD",
+                              occurred_at=datetime.now(timezone.utc)))
+        other.add(Ticket(account_id=account_id, number=9001, subject="A new one",
+                         status="open"))
+    call(state, handler)
+    assert shown(state) != before
+
+
+def test_a_tab_that_changes_customer_is_never_shown_the_previous_ones_page(session, demo):
+    """The read is keyed by the account too: the same tab with demo2's session (a new login
+    without a logout in between) reads demo2's billing page, not demo's kept one."""
+    from rxportal.services import auth
+    from rxportal.state.billing import BillingState
+
+    state = state_for(BillingState, session, "demo")
+    call(state, "load_billing")
+    demos = state.invoices
+    state.session_token = auth.login(session, "demo2", "correct-horse-demo").token
+    # The two accounts' versions made equal: only the account in the key tells them apart.
+    from sqlalchemy import text
+
+    ids = {"a": demo["demo"].id, "b": demo["demo2"].id}
+    session.execute(text("DELETE FROM accountstamp WHERE account_id = :b"), ids)
+    session.execute(text("INSERT INTO accountstamp (account_id, version) SELECT :b, version "
+                         "FROM accountstamp WHERE account_id = :a"), ids)
+    session.commit()
+    state.lang = "en"  # this browser's choice: demo2's French does not tell them apart either
+    call(state, "load_billing")
+    assert state.username == "demo2" and state.invoices != demos
+    assert state.account_name == demo["demo2"].name
+
+
+def test_a_table_paged_away_from_is_read_again(session, demo):
+    """A load shows each table's first page: a tab left on another page of a table reads it
+    again even with nothing new."""
+    from rxportal.state.billing import BillingState
+
+    state = state_for(BillingState, session, "demo")
+    call(state, "load_billing")
+    state.tx_page = 1  # as change_page leaves it
+    reads = _statements_during(lambda: call(state, "load_billing"))
+    assert state.tx_page == 0 and [s for s in reads if "FROM \"transaction\"" in s or
+                                   "FROM transaction" in s]
