@@ -11,7 +11,9 @@ RXPORTAL_BENCH_CLICKS (default "handler,navigate"): "handler" sends a click insi
 event that re-checks the session and reads the page's data: see PAGES); "navigate" follows the
 page's link as the browser does (the stored vars, then the page's on_load chain: the page's load
 handler, which checks the login in the same event, and the hydrated flag: four events, five before
-2026-12-02). Each figure comes
+2026-12-02). These customers write nothing: a page whose account's data did not change since the
+tab read it is not read again (account stamps, bench/README.md "Sixth pass"), so "navigate" times
+that path; a navigation after a change reads the page in full. Each figure comes
 with the CPU the load generator used (of one core: it must stay well below 100% for the figure to
 be the backend's) and the backend's CPU per click.
 
