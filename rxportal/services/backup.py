@@ -60,9 +60,36 @@ def create(destination: Path) -> Path:
     return destination
 
 
+def _stamps_floor() -> int:
+    """The highest data version of the database about to be replaced (0 if it has none yet)."""
+    from sqlalchemy import inspect
+
+    from rxportal.services import change_stamps
+
+    if "accountstamp" not in inspect(db.get_engine()).get_table_names():
+        return 0
+    with db.session_scope() as session:
+        return change_stamps.highest(session)
+
+
+def _move_stamps_past(floor: int) -> None:
+    """Tabs kept their page's data version from before the restore: the restored versions are
+    moved past them, so that every page is read again (services/change_stamps.py). A backup from
+    before migration 0012 has no versions yet: `rxportal migrate` then starts them at 0, and a
+    tab left open across the restore may show its page as it was until the account's next write."""
+    from sqlalchemy import inspect
+
+    from rxportal.services import change_stamps
+
+    if "accountstamp" in inspect(db.get_engine()).get_table_names():
+        with db.session_scope() as session:
+            change_stamps.move_past(session, floor)
+
+
 def restore(archive_path: Path) -> str:
     cfg = config.get()
     url = make_url(cfg.database_url)
+    floor = _stamps_floor()
     with tempfile.TemporaryDirectory() as scratch, tarfile.open(archive_path, "r:gz") as archive:
         archive.extractall(scratch, filter="data")
         scratch = Path(scratch)
@@ -86,6 +113,8 @@ def restore(archive_path: Path) -> str:
         if data.exists():
             cfg.data_dir.mkdir(parents=True, exist_ok=True)
             shutil.copytree(data, cfg.data_dir, dirs_exist_ok=True)
+    db.get_engine().dispose()
+    _move_stamps_past(floor)
     return kind
 
 

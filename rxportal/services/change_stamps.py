@@ -19,3 +19,21 @@ _VERSION = (select(func.coalesce(func.sum(AccountStamp.version), 0))
 def version(session: Session, account_id: int) -> int:
     """The account's data version: it changes on every write to anything its pages show."""
     return int(session.execute(_VERSION, {"accounts": [SHARED, account_id]}).scalar_one())
+
+
+def highest(session: Session) -> int:
+    """More than or as much as any account's version now: what a restored database's versions
+    must be moved past (see `move_past`)."""
+    shared = session.get(AccountStamp, SHARED)
+    most = session.execute(select(func.max(AccountStamp.version))
+                           .where(AccountStamp.account_id != SHARED)).scalar_one()
+    return (shared.version if shared else 0) + int(most or 0)
+
+
+def move_past(session: Session, floor: int) -> None:
+    """After a database was restored from a backup: its versions may be ones that browser tabs
+    read other data at before the restore, so every account's version is moved past `floor`
+    (the shared stamp, in every account's sum, is raised by it)."""
+    shared = session.get(AccountStamp, SHARED) or AccountStamp(account_id=SHARED, version=0)
+    shared.version += floor + 1
+    session.add(shared)
