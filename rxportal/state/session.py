@@ -17,6 +17,9 @@ from rxportal.services import auth, change_stamps, i18n, ledger, passwords
 from rxportal.services import settings as isp_settings
 
 SESSION_COOKIE = "rxportal_session"
+# Part of every page's read key (`_read_key`): a tab's pages are read again after a restart, when
+# the code that formats them or the environment may have changed.
+_PROCESS_KEY = os.urandom(8).hex()
 LOGIN_ROUTE = "/"
 FIRST_PASSWORD_ROUTE = "/set-password"
 HOME_ROUTE = "/billing"
@@ -186,13 +189,13 @@ class SessionState(rx.State):
         return user, None
 
     def _read_key(self, user: auth.CurrentUser, *params) -> tuple:
-        """Everything a page's data depends on: the account and its data version (which every
-        write to it changes: services/change_stamps.py), the day, the language, and the page's
-        own parameters (its table pages, filters)."""
+        """Everything a page's data depends on: the running code (`_PROCESS_KEY`), the account
+        and its data version (which every write to it changes: services/change_stamps.py), the
+        day, the language, and the page's own parameters (its table pages, filters)."""
         from datetime import date
 
-        return (user.account_id, self._version_now, date.today().isoformat(), self.ui_lang,
-                *params)
+        return (_PROCESS_KEY, user.account_id, self._version_now, date.today().isoformat(),
+                self.ui_lang, *params)
 
     def _unchanged(self, user: auth.CurrentUser, page: str, *params) -> bool:
         """True when this tab read `page` with these parameters at the data version the login

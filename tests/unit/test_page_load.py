@@ -239,3 +239,17 @@ def test_a_table_paged_away_from_is_read_again(session, demo):
     reads = _statements_during(lambda: call(state, "load_billing"))
     assert state.tx_page == 0 and [s for s in reads if "FROM \"transaction\"" in s or
                                    "FROM transaction" in s]
+
+
+def test_a_page_is_read_again_after_a_restart(session, demo, monkeypatch):
+    """A tab's state outlives the process (on disk, in Redis): after a restart, which may bring
+    new code or settings from the environment, its pages are read again."""
+    from rxportal.state import session as session_module
+    from rxportal.state.billing import BillingState
+
+    state = state_for(BillingState, session, "demo")
+    call(state, "load_billing")
+    assert len(_statements_during(lambda: call(state, "load_billing"))) <= 4
+    monkeypatch.setattr(session_module, "_PROCESS_KEY", "another process")
+    assert [s for s in _statements_during(lambda: call(state, "load_billing"))
+            if "FROM invoice" in s]
