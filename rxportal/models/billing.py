@@ -15,6 +15,9 @@ from rxportal.models.core import Invoice, Transaction
 # an account with 10,000 transactions loads as fast as a new one (bench/bench_billing_page.py).
 Index("ix_transaction_account_time_amount", Transaction.account_id, Transaction.occurred_at,
       Transaction.amount_minor)
+# The total balance sums an account's whole ledger: over this narrower index it reads half the
+# pages of the one above (SQLite, 20,000 rows: 2.0 → 1.1 ms; bench/bench_history.py).
+Index("ix_transaction_account_amount", Transaction.account_id, Transaction.amount_minor)
 Index("ix_invoice_account_issued", Invoice.account_id, Invoice.issued_on)
 # The amount due sums the open invoices only: an account with years of paid ones reads just those.
 Index("ix_invoice_account_status", Invoice.account_id, Invoice.status)
