@@ -16,6 +16,10 @@ handler_threads.install()  # RXPORTAL_HANDLER_THREADS=1: database waits off the 
 app = rx.App(
     stylesheets=["/portal.css"],
     html_lang="en",
+    # Both languages read left to right. Stated, so that the toast provider does not ask the
+    # browser for the page's computed direction on each of its renders: a forced style
+    # recalculation of the whole page, which ran right after the billing page's data mounted.
+    html_custom_attrs={"dir": "ltr"},
     head_components=[rx.el.meta(name="viewport", content="width=device-width, initial-scale=1"),
                      # Billing: Stripe.js loader and Card Element helpers (assets/billing.js);
                      # deferred, so it does not hold up the first paint of every page.

@@ -15,6 +15,7 @@ import reflex as rx
 from rxportal import db
 from rxportal.services import auth, change_stamps, i18n, ledger, passwords
 from rxportal.services import settings as isp_settings
+from rxportal.state.language import LanguageState
 
 SESSION_COOKIE = "rxportal_session"
 # Part of every page's read key (`_read_key`): a tab's pages are read again after a restart, when
@@ -59,10 +60,9 @@ def page_load(layout: bool = True) -> Callable:
     return decorate
 
 
-class SessionState(rx.State):
-    # The language the visitor chose ("" = the ISP's default), kept in this browser.
-    lang: str = rx.LocalStorage("", name="rxportal_lang", sync=True)
-    default_lang: str = "en"
+class SessionState(LanguageState):
+    """The login and the layout's figures; the language (`lang`, `ui_lang`) is LanguageState's."""
+
     session_token: str = rx.Cookie(
         "", name=SESSION_COOKIE, path="/", same_site="strict", max_age=7 * 24 * 3600,
         secure=os.environ.get("RXPORTAL_PUBLIC_URL", "").startswith("https://"))
@@ -105,10 +105,6 @@ class SessionState(rx.State):
             return True
         self._last_submissions = {**self._last_submissions, action: (fingerprint, now)}
         return False
-
-    @rx.var
-    def ui_lang(self) -> str:
-        return i18n.normalize_language(self.lang or self.default_lang)
 
     def _(self, msgid: str, **values) -> str:
         """Translate a server-side message into the visitor's language."""

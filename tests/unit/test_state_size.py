@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import pickle
 
+from reflex.state import State
+
 from rxportal.services import auth
+from rxportal.state.language import LanguageState
 from tests.unit.test_billing_state import call, demo  # noqa: F401 - demo: the demo data fixture
 
 
@@ -64,7 +67,32 @@ def test_a_page_load_with_nothing_changed_leaves_the_usage_and_tickets_texts_alo
 
     assert not usage.dirty_vars and not substate(root, TicketsState).dirty_vars
     assert UsageState.computed_vars["chart"]._cache_attr in vars(usage)
-    assert "ui_lang" not in substate(root, SessionState).dirty_vars
+    assert not substate(root, LanguageState).dirty_vars
+
+
+def test_translated_texts_follow_a_state_that_a_page_load_leaves_alone(session, demo):
+    """Every t() text reads LanguageState alone: the browser re-renders each component reading a
+    state when anything in it changes, and a page load changes SessionState (the login's
+    figures, the menu) but, for a visitor whose language stays, not LanguageState."""
+    from rxportal.components.i18n import t
+    from rxportal.state.session import SessionState
+
+    text = str(t("Billing"))
+    assert LanguageState.get_full_name().replace(".", "__") in text
+    assert SessionState.get_name() not in text
+
+    root = State(_reflex_internal_init=True)  # a new tab of a logged-in customer
+    fresh = substate(root, SessionState)
+    fresh.session_token = auth.login(session, "demo", "correct-horse-demo").token
+    session.commit()
+    root._clean()
+    call(fresh, "check_login")
+    call(fresh, "toggle_menu")
+    assert {"username", "amount_due_text", "menu_open"} <= substate(root, SessionState).dirty_vars
+    assert not substate(root, LanguageState).dirty_vars
+
+    call(fresh, "set_language", "fr")
+    assert "ui_lang" in substate(root, LanguageState).dirty_vars
 
 
 def test_a_language_switch_still_relabels_the_usage_page(session, demo):
