@@ -99,3 +99,45 @@ def test_trim_rules_keep_what_can_match(portal):
                          text=True, check=True).stdout
     assert out == (".rt-Button{a:1}.rt-Button:where(.rt-Kbd){c:3}.rt-Button .x{d:4}"
                    ".y:not(.rt-Kbd){e:5}@keyframes rt-spin{from{g:7}}")
+
+
+def _node(script: str) -> str:
+    return subprocess.run(["node", "--input-type=module", "-e", script], capture_output=True,
+                          text=True, check=True).stdout
+
+
+def test_trim_keeps_the_breakpoint_classes_the_pages_can_make(portal):
+    """Only the breakpoint/value pairs the JavaScript gives survive, and the CSS-variable form
+    of a breakpoint in use; a selector naming them as alternatives is kept whole."""
+    javascript = ('jsx(Flex,{direction:{initial:"column",sm:"row"}});'
+                  'jsx(Grid,{columns:({ ["initial"] : "1", ["lg"] : "4" })})')
+    css = (r"@media (width>=768px){.sm\:rt-r-fd-row{a:1}.sm\:rt-r-fd-column{b:2}"
+           r".sm\:rt-r-w{width:var(--width-sm)}.rt-Button:where(.sm\:rt-r-size-2){c:3}"
+           r".x:not(.sm\:rt-r-p-1){d:4}}"
+           r"@media (width>=1024px){.lg\:rt-r-gtc-4{e:5}.lg\:rt-r-gtc-3{f:6}}"
+           r"@media (width>=520px){.xs\:rt-r-w{width:var(--width-xs)}.xs\:-rt-r-m-2{g:7}}")
+    module = json.dumps(str(ROOT / "scripts" / "trim_radix_css.mjs"))
+    out = _node(f"""
+        import {{ createRequire }} from "node:module";
+        import {{ responsiveValues, trimCss }} from {module};
+        const postcss = createRequire({json.dumps(str(ROOT / ".web" / "package.json"))})("postcss");
+        const given = responsiveValues({json.dumps(javascript)});
+        process.stdout.write(JSON.stringify([...given].map(([k, v]) => [k, [...v]])) + "\\n");
+        process.stdout.write(trimCss(postcss, {json.dumps(css)}, new Set(["rt-Button"]), given));
+    """)
+    given, trimmed = out.split("\n", 1)
+    assert dict(json.loads(given)) == {"sm": ["row"], "lg": ["4"]}
+    assert trimmed == (r"@media (width>=768px){.sm\:rt-r-fd-row{a:1}"
+                       r".sm\:rt-r-w{width:var(--width-sm)}.x:not(.sm\:rt-r-p-1){d:4}}"
+                       r"@media (width>=1024px){.lg\:rt-r-gtc-4{e:5}}")
+
+
+def test_stylesheet_keeps_the_billing_page_breakpoints_only(portal):
+    css = urllib.request.urlopen(portal.url + _stylesheet(portal)).read().decode()
+    for used in (r".sm\:rt-r-fd-row", r".sm\:rt-r-ai-center", r".sm\:rt-r-gtc-2",
+                 r".md\:rt-r-gtc-2", r".lg\:rt-r-gtc-4"):
+        assert used in css, used
+    # Kept by value, not by prop: sm:"2" keeps .sm\:rt-r-size-2 too, which no page needs.
+    for unused in (r".xs\:", r".xl\:", r".sm\:rt-r-size-3", r".lg\:rt-r-gtc-3"):
+        assert unused not in css, unused
+    assert len(css) < 300_000  # 448 KB with every breakpoint's classes

@@ -127,3 +127,29 @@ def test_a_build_without_module_preloads_fails_loudly(tmp_path):
     (tmp_path / "index.html").write_text('<link rel="modulepreload" crossorigin href="/a.js"/>')
     with pytest.raises(RuntimeError, match="module preloads changed"):
         frontend_build.lower_module_preloads(tmp_path)
+
+
+def test_small_icon_and_component_modules_share_one_chunk():
+    """Applied to the vite.config.js Reflex generates (its template, rendered as Reflex does):
+    one more chunk group, once; a changed template fails the build instead of being ignored."""
+    from reflex.utils import frontend_skeleton
+    from reflex_base.config import get_config
+
+    generated = frontend_skeleton._compile_vite_config(get_config())
+    patched = frontend_build.small_modules_together(generated)
+    assert patched.count("rxportal: small ui modules") == 1
+    assert 'name: "ui"' in patched and "maxModuleSize: 4096" in patched
+    assert 'name: "reflex-env"' in patched  # Reflex's own group kept
+    assert frontend_build.small_modules_together(patched) == patched
+    with pytest.raises(RuntimeError, match="vite.config.js changed"):
+        frontend_build.small_modules_together("export default {};")
+
+
+def test_the_chunk_group_matches_icons_and_radix_components_only():
+    import re
+
+    pattern = re.compile(frontend_build.SMALL_UI_MODULES.strip("/").replace("\\\\", "\\"))
+    assert pattern.search("/w/.web/node_modules/lucide-react/dist/esm/icons/x.mjs")
+    assert pattern.search("/w/.web/node_modules/@radix-ui/themes/dist/esm/components/card.js")
+    assert not pattern.search("/w/.web/node_modules/react-dom/cjs/react-dom.production.js")
+    assert not pattern.search("/w/.web/app/routes/[billing]._index.jsx")
