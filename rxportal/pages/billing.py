@@ -5,6 +5,7 @@ from rxportal.components.cards import card_element, save_card_box
 from rxportal.components.forms import field, form_message, submit_button
 from rxportal.components.i18n import t
 from rxportal.components.layout import page_title, template, until_loaded
+from rxportal.components.render_later import render_later
 from rxportal.state.billing import BillingState, PayState
 from rxportal.state.session import SessionState
 
@@ -208,9 +209,8 @@ def billing_page() -> rx.Component:
                 rx.cond(BillingState.has_cap, usage_card()),
                 columns=rx.breakpoints(initial="1", sm="2", lg="4"), spacing="3", class_name="w-full",
             ),
-            transactions_section(),
-            methods_section(),
-            invoices_section(),
+            render_later(rx.vstack(transactions_section(), methods_section(), invoices_section(),
+                                   spacing="4", class_name="w-full")),
             spacing="4", class_name="w-full",
         )),
         spacing="4", class_name="w-full",

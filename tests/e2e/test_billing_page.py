@@ -106,6 +106,38 @@ def test_billing_page_shows_the_demo_account(page):
     snap(page, "billing-desktop-en")
 
 
+# Which of the figures (#amount-due) and the tables (#invoices) the page holds, each time that
+# changes, seen by a MutationObserver (it runs after each commit's DOM changes).
+WATCH_MOUNTS = """
+window.__mounts = [];
+new MutationObserver(() => {
+  const seen = ["amount-due", "invoices"].filter((id) => document.getElementById(id));
+  const last = window.__mounts[window.__mounts.length - 1];
+  if (!last || last.join() !== seen.join()) window.__mounts.push(seen);
+}).observe(document, {childList: true, subtree: true});
+"""
+
+
+def test_the_tables_come_after_the_figures_on_the_first_load_only(page):
+    """The first load mounts the figures, then the tables in a later task (one commit each,
+    components/render_later.py); back on the page from another, everything comes at once."""
+    page.add_init_script(WATCH_MOUNTS)
+    login(page)
+    expect(page.locator("#invoices")).to_contain_text("INV-100001-0012")
+    mounts = page.evaluate("window.__mounts")
+    assert ["amount-due"] in mounts, mounts  # the figures alone, for a moment
+    assert mounts[-1] == ["amount-due", "invoices"]
+
+    page.get_by_role("link", name="Support Tickets").click()
+    page.wait_for_url("**/tickets*")
+    expect(page.locator("#invoices")).to_have_count(0)
+    page.evaluate("window.__mounts = []")
+    page.get_by_role("link", name="Billing").click()
+    expect(page.locator("#invoices")).to_contain_text("INV-100001-0012")
+    mounts = page.evaluate("window.__mounts")
+    assert ["amount-due"] not in mounts and mounts[-1] == ["amount-due", "invoices"], mounts
+
+
 @pytest.mark.parametrize("lang", ["en", "fr"])
 def test_on_a_phone_what_is_unpaid_and_the_pay_button_come_first(browser, portal, lang):
     page = new_page(browser, portal, PHONE, lang=lang)
