@@ -22,8 +22,11 @@ sys.path.insert(0, str(ROOT))
 RESULTS = ROOT / "bench" / "results.md"
 PORT = int(os.environ.get("RXPORTAL_BENCH_PORT", os.environ.get("RXPORTAL_E2E_PORT", "3800")))
 
+# The states' names as the browser knows them (Reflex: the path of classes from rx.State);
+# tests/unit/test_bench_state_names.py checks them against the classes.
 STATE = "reflex___state____state"
-SESSION_STATE = f"{STATE}.rxportal___state___session____session_state"
+LANGUAGE_STATE = f"{STATE}.rxportal___state___language____language_state"
+SESSION_STATE = f"{LANGUAGE_STATE}.rxportal___state___session____session_state"
 BILLING_STATE = f"{SESSION_STATE}.rxportal___state___billing____billing_state"
 DETAILS_STATE = f"{SESSION_STATE}.rxportal___state___details____details_state"
 TICKETS_STATE = f"{SESSION_STATE}.rxportal___state___tickets____tickets_state"
