@@ -139,6 +139,7 @@ def test_small_icon_and_component_modules_share_one_chunk():
     patched = frontend_build.small_modules_together(generated)
     assert patched.count("rxportal: small ui modules") == 1
     assert 'name: "ui"' in patched and "maxModuleSize: 4096" in patched
+    assert "minShareCount: 3" in patched
     assert 'name: "reflex-env"' in patched  # Reflex's own group kept
     assert frontend_build.small_modules_together(patched) == patched
     with pytest.raises(RuntimeError, match="vite.config.js changed"):
