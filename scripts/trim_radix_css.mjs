@@ -12,6 +12,9 @@
 // object keyed by breakpoint, `rx.breakpoints(...)`) to a handful of props. Such a class is made
 // from a breakpoint and value that the JavaScript holds ({ sm: "row" }: "sm:rt-r-fd-row"), or is
 // the breakpoint's CSS-variable form ("var(--width-sm)"); a rule needing any other cannot match.
+// So a responsive value must be written in the page's code: one that only a state var would give
+// at run time is not seen here (no page does that; tests/e2e/test_frontend_weight.py checks the
+// billing page's four).
 // The trimmed file gets a new content hash (browsers cache assets for good).
 //
 // usage: node trim_radix_css.mjs <.web directory> <built client directory>
